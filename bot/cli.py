@@ -1,0 +1,229 @@
+"""`python -m bot …`: the command line. Commands only parse arguments and call the library."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import tempfile
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.config import FeedsFileError, Settings, load_feeds, load_settings
+from bot.fetch import make_client
+from bot.pipeline import PollResult
+from bot.poller import poll_all
+from db import open_database
+from db.feeds import active_feeds, feed_health, sync_file_feeds
+from db.items import search_items
+
+logger = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Incident Desk: news feeds → incidents → Slack.")
+    parser.add_argument("--db", help="SQLite database path (env INCIDENT_DESK_DB; default db/incident_desk.db)")
+    parser.add_argument("--feeds", help="feeds.yaml path (env INCIDENT_DESK_FEEDS; default ./feeds.yaml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="poll every feed on its schedule until stopped (SIGTERM/Ctrl-C)")
+    run.set_defaults(handler=cmd_run)
+
+    poll = commands.add_parser("poll", help="poll feeds now")
+    poll.add_argument("--once", action="store_true", required=True, help="poll once and exit")
+    poll.add_argument("--feed", help="only this feed id")
+    poll.set_defaults(handler=cmd_poll)
+
+    feeds = commands.add_parser("feeds", help="manage and inspect feeds")
+    feeds_commands = feeds.add_subparsers(dest="feeds_command", metavar="SUBCOMMAND", required=True)
+    feeds_list = feeds_commands.add_parser("list", help="every feed with its health")
+    feeds_list.set_defaults(handler=cmd_feeds_list)
+    feeds_check = feeds_commands.add_parser("check", help="validate feeds.yaml and exit (status 2 on problems)")
+    feeds_check.set_defaults(handler=cmd_feeds_check)
+
+    items = commands.add_parser("items", help="list stored items, newest first")
+    items.add_argument("--feed", help="only items of this feed id")
+    items.add_argument("--since", help="published on or after this date (YYYY-MM-DD)")
+    items.add_argument("--search", help="full-text search in titles and text")
+    items.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    items.set_defaults(handler=cmd_items)
+
+    claims = commands.add_parser("claims", help="casualty figures in a text (English or French)")
+    _add_claims_arguments(claims)
+
+    demo = commands.add_parser("demo", help="the embedded default: serve the founding articles on 127.0.0.1 and poll them")
+    demo.add_argument("--serve", action="store_true", help="keep running the scheduler after the first poll")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def _add_claims_arguments(parser: argparse.ArgumentParser) -> None:
+    try:  # TEMP until bot.claims lands
+        from bot.claims import cli as claims_cli
+    except ImportError:
+        return
+
+    claims_cli.add_arguments(parser)
+    parser.set_defaults(handler=lambda args, settings: claims_cli.run(args))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    settings = load_settings(db=args.db, feeds=args.feeds)
+    try:
+        return args.handler(args, settings) or 0
+    except FeedsFileError as exc:
+        print(f"feeds.yaml has {len(exc.problems)} problem(s); nothing was started:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _prepare(settings: Settings):
+    """Validate feeds.yaml, open the database and bring its feeds table in line with the file."""
+    feeds = load_feeds(settings.feeds_path)
+    db = open_database(settings.db_path)
+    sync_file_feeds(db, feeds)
+    return db
+
+
+def cmd_feeds_check(args, settings: Settings) -> int:
+    feeds = load_feeds(settings.feeds_path)
+    print(f"{settings.feeds_path}: {len(feeds)} feed(s), no problems")
+    return 0
+
+
+def cmd_poll(args, settings: Settings) -> int:
+    db = _prepare(settings)
+    feeds = active_feeds(db)
+    if args.feed:
+        feeds = [f for f in feeds if f.id == args.feed]
+        if not feeds:
+            print(f"no active feed with id {args.feed!r}; see `python -m bot feeds list`", file=sys.stderr)
+            return 2
+    done = [0]
+
+    def progress(result: PollResult) -> None:
+        done[0] += 1
+        print(f"[{done[0]}/{len(feeds)}] {describe_poll(result)}", flush=True)
+        print_new_items(db, result)
+
+    with make_client(settings) as client:
+        results = poll_all(db, client, feeds, settings=settings, on_result=progress)
+    new = sum(len(r.new_ids) for r in results)
+    failed = sum(r.outcome == "error" for r in results)
+    print(f"polled {len(results)} feed(s): {new} new item(s), {failed} failed")
+    return 0
+
+
+def describe_poll(result: PollResult) -> str:
+    if result.outcome == "error":
+        return f"{result.feed_id}: ERROR {result.error}"
+    if result.outcome == "new":
+        return f"{result.feed_id}: {len(result.new_ids)} new, {len(result.updated_ids)} updated"
+    return f"{result.feed_id}: {result.outcome.replace('_', ' ')}"
+
+
+def print_new_items(db, result: PollResult) -> None:
+    """The console stands in for Slack: one line per new or updated item."""
+    ids = result.new_ids + result.updated_ids
+    if not ids:
+        return
+    marks = ",".join("?" * len(ids))
+    with db.lock:
+        rows = list(db.query(f"select id, feed_id, published, title, link, updated from items"
+                             f" where id in ({marks}) order by published", ids))
+    for row in rows:
+        label = "UPDATED" if row["updated"] else "NEW"
+        print(f"  {label} {row['published']} [{row['feed_id']}] {row['title']}  {row['link'] or ''}", flush=True)
+
+
+def cmd_feeds_list(args, settings: Settings) -> int:
+    db = open_database(settings.db_path)
+    health = feed_health(db)
+    if not health:
+        print("no feeds yet: add them to feeds.yaml, then run `python -m bot poll --once`")
+        return 0
+    for feed in health:
+        state = "paused" if not feed.enabled else ("STALE" if feed.stale else "ok")
+        if feed.consecutive_failures:
+            state = f"FAILING x{feed.consecutive_failures}"
+        print(f"{feed.id:<24} {state:<12} every {feed.interval_seconds}s  {feed.items_total} items"
+              f" ({feed.items_per_day}/day)  last ok: {feed.last_success_at or 'never'}")
+        print(f"{'':<24} {feed.url}")
+        if feed.last_error:
+            print(f"{'':<24} last error {feed.last_error_at}: {feed.last_error}")
+        if feed.next_poll_after:
+            print(f"{'':<24} backing off until {feed.next_poll_after}")
+    return 0
+
+
+def cmd_items(args, settings: Settings) -> int:
+    db = open_database(settings.db_path)
+    since = None
+    if args.since:
+        try:
+            since = datetime.strptime(args.since, "%Y-%m-%d").strftime("%Y-%m-%dT00:00:00Z")
+        except ValueError:
+            print(f"--since wants a date like 2024-09-17, not {args.since!r}", file=sys.stderr)
+            return 2
+    rows = search_items(db, feed_id=args.feed, since=since, text=args.search, limit=args.limit)
+    for row in rows:
+        when = row["published"] + (" (first seen)" if row["published_is_first_seen"] else "")
+        flag = " [updated]" if row["updated"] else ""
+        print(f"{when}  [{row['feed_id']}] {row['title']}{flag}\n    {row['link'] or ''}")
+    print(f"{len(rows)} item(s)")
+    return 0
+
+
+def cmd_run(args, settings: Settings) -> int:
+    from bot.scheduler import FeedScheduler
+
+    db = _prepare(settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with make_client(settings) as client:
+        scheduler = FeedScheduler(db, client, settings, on_poll=lambda r: _console_sink(db, r))
+        scheduler.start()
+        print(f"polling {len(active_feeds(db))} feed(s); Ctrl-C to stop", flush=True)
+        stop.wait()
+        print("stopping: finishing running polls…", flush=True)
+        scheduler.shutdown()
+    return 0
+
+
+def _console_sink(db, result: PollResult) -> None:
+    if result.outcome in ("new", "error"):
+        print(describe_poll(result), flush=True)
+    print_new_items(db, result)
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from bot.demo import seed_feeds_yaml, seed_routes
+    from bot.localserver import LocalServer
+
+    with LocalServer(seed_routes()) as server, tempfile.TemporaryDirectory() as tmp:
+        feeds_path = Path(tmp) / "feeds.yaml"
+        feeds_path.write_text(seed_feeds_yaml(f"http://127.0.0.1:{server.port}"), encoding="utf-8")
+        db_path = Path(args.db) if args.db else Path(tmp) / "demo.db"
+        demo_settings = load_settings(db=str(db_path), feeds=str(feeds_path))
+        print(f"Incident Desk demo: serving the founding articles on http://127.0.0.1:{server.port}/feeds/")
+        cmd_poll(argparse.Namespace(feed=None), demo_settings)
+        print("\nStored items (python -m bot items):")
+        cmd_items(argparse.Namespace(feed=None, since=None, search=None, limit=20), demo_settings)
+        print("\nFull-text search for 'JNIM':")
+        cmd_items(argparse.Namespace(feed=None, since=None, search="JNIM", limit=20), demo_settings)
+        print("\nFeed health (python -m bot feeds list):")
+        cmd_feeds_list(args, demo_settings)
+        if args.serve:
+            return cmd_run(args, demo_settings)
+    return 0

@@ -1,0 +1,122 @@
+"""One poll of one feed, end to end: fetch, parse, store, record health. Orchestration only.
+
+Everything a poll writes (new items, revisions, the feed's ETag and body hash,
+its health) is committed in one transaction: a process killed mid-poll leaves
+the database as it was, and the next poll fetches and stores the same items
+once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import httpx
+
+from bot.config import Settings
+from bot.fetch import FetchResult, fetch
+from bot.models import FeedConfig
+from bot.parse import NotAFeed, parse_feed
+from db import to_iso
+from db.feeds import get_feed_row
+from db.items import store_items
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PollResult:
+    """What one poll did, for logs, progress lines and the tests."""
+
+    feed_id: str
+    outcome: str  # new | unchanged | not_modified | error | backoff
+    new_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
+    error: str | None = None
+    http_status: int | None = None
+
+
+def poll_feed(db, client: httpx.Client, feed: FeedConfig, *, settings: Settings,
+              now: datetime | None = None, force: bool = False, rng: random.Random | None = None) -> PollResult:
+    """Poll one feed now (unless it is backing off and not forced) and store what is new."""
+    now = now or datetime.now(timezone.utc)
+    with db.lock:
+        row = get_feed_row(db, feed.id) or {}
+    if not force and row.get("next_poll_after") and row["next_poll_after"] > to_iso(now):
+        return PollResult(feed.id, "backoff", error=row.get("last_error"))
+    fetched = fetch(client, feed.url, settings=settings, etag=row.get("etag"), last_modified=row.get("last_modified"))
+    started = to_iso(now)
+    if fetched.status == "not_modified":
+        return _record(db, feed, row, PollResult(feed.id, "not_modified", http_status=304), started=started,
+                       state={})
+    if fetched.status == "error":
+        return _failure(db, feed, row, fetched, fetched.error, started=started, now=now, settings=settings, rng=rng)
+    body_hash = hashlib.blake2b(fetched.body, digest_size=16).hexdigest()
+    state = {"etag": fetched.etag, "last_modified": fetched.last_modified, "body_hash": body_hash}
+    if body_hash == row.get("body_hash"):
+        # Same bytes as last time: nothing to parse (many servers ignore conditional GET).
+        return _record(db, feed, row, PollResult(feed.id, "unchanged", http_status=fetched.http_status),
+                       started=started, state=state)
+    try:
+        parsed = parse_feed(fetched.body, feed_id=feed.id, headers=fetched.headers, now=now,
+                            default_lang=feed.lang, base_url=fetched.final_url)
+    except NotAFeed as exc:
+        return _failure(db, feed, row, fetched, str(exc), started=started, now=now, settings=settings, rng=rng)
+    except Exception as exc:  # a parser crash is one sick feed, never a dead scheduler
+        logger.exception("parser crashed", extra={"feed_id": feed.id})
+        return _failure(db, feed, row, fetched, f"parser crashed: {type(exc).__name__}: {exc}"[:300],
+                        started=started, now=now, settings=settings, rng=rng)
+    state["title"] = parsed.title
+    state["warning"] = parsed.warning
+    result = PollResult(feed.id, "unchanged", http_status=fetched.http_status)
+    with db.lock, db.atomic():
+        stored = store_items(db, feed.id, parsed.items, seen_at=started)
+        result.new_ids, result.updated_ids = stored.new_ids, stored.updated_ids
+        if stored.new_ids or stored.updated_ids:
+            result.outcome = "new"
+            state["last_new_item_at"] = started
+        _record(db, feed, row, result, started=started, state=state)
+    return result
+
+
+def _failure(db, feed: FeedConfig, row: dict, fetched: FetchResult, reason: str, *, started: str,
+             now: datetime, settings: Settings, rng: random.Random | None) -> PollResult:
+    failures = (row.get("consecutive_failures") or 0) + 1
+    delay = backoff_seconds(failures, interval=feed.interval_seconds, cap=settings.backoff_cap_seconds,
+                            retry_after=fetched.retry_after, rng=rng)
+    logger.warning("feed poll failed: %s", reason, extra={"feed_id": feed.id, "failures": failures})
+    result = PollResult(feed.id, "error", error=reason, http_status=fetched.http_status)
+    state = {"last_error": reason, "last_error_at": started, "consecutive_failures": failures,
+             "next_poll_after": to_iso(now + timedelta(seconds=delay))}
+    return _record(db, feed, row, result, started=started, state=state)
+
+
+def backoff_seconds(failures: int, *, interval: int, cap: int, retry_after: float | None = None,
+                    rng: random.Random | None = None) -> float:
+    """How long a failing feed rests: doubling from its interval, jittered, capped; Retry-After wins if longer."""
+    if failures <= 1 and retry_after is None:
+        return 0.0  # one failure: just try again at the next interval
+    base = min(cap, interval * (2 ** max(0, failures - 2)))
+    delay = base * (rng or random).uniform(0.5, 1.0)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, cap))
+    return delay
+
+
+def _record(db, feed: FeedConfig, row: dict, result: PollResult, *, started: str, state: dict) -> PollResult:
+    """Write the feed's health and the poll log; joins the caller's transaction when there is one."""
+    update = {"last_polled_at": started, **state}
+    if result.outcome != "error":
+        update.update({"last_success_at": started, "consecutive_failures": 0, "next_poll_after": None})
+    with db.lock, db.atomic():
+        if row or get_feed_row(db, feed.id):
+            db["feeds"].update(feed.id, update)
+        db["polls"].insert({
+            "feed_id": feed.id, "started_at": started, "finished_at": to_iso(datetime.now(timezone.utc)),
+            "outcome": result.outcome, "http_status": result.http_status, "new_items": len(result.new_ids),
+            "updated_items": len(result.updated_ids), "error": result.error,
+        })
+    return result

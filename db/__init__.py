@@ -1,0 +1,8 @@
+"""The database: opening it, its migrations and the named queries the bot runs.
+
+The .db file itself lives in this folder by default (git-ignored).
+"""
+
+from db.connection import open_database, utc_now_iso, to_iso
+
+__all__ = ["open_database", "utc_now_iso", "to_iso"]

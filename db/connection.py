@@ -1,0 +1,48 @@
+"""Opening the SQLite database: WAL, a busy timeout, migrations applied."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from db.migrations import migrations
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def open_database(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) the bot's database, ready for concurrent readers.
+
+    WAL lets editors browse the file (datasette, sqlite3) while a poll writes,
+    and the busy timeout makes a writer wait instead of failing. The connection
+    is shared by the scheduler's threads: sqlite-utils wraps even reads in
+    savepoints, so any code that may run beside a poll holds `db.lock` (an RLock)
+    around each use.
+    """
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    db = sqlite_utils.Database(conn)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if str(path) != ":memory:":
+        db.enable_wal()
+    db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed poll
+    db.execute("PRAGMA foreign_keys = ON")
+    db.lock = threading.RLock()
+    if migrate:
+        with db.lock:
+            migrations.apply(db)
+    return db
+
+
+def to_iso(moment: datetime) -> str:
+    """UTC timestamp text that sorts correctly: 2024-09-17T08:15:00Z."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_now_iso() -> str:
+    return to_iso(datetime.now(timezone.utc))

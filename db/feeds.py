@@ -1,0 +1,110 @@
+"""Named queries on the feeds table: configuration sync, poll state, health."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from bot.models import FeedConfig
+from db.connection import to_iso, utc_now_iso
+
+# A feed is stale when it has not been read successfully for this many intervals.
+STALE_AFTER_INTERVALS = 3
+STALE_MINIMUM = timedelta(hours=1)
+
+
+def sync_file_feeds(db, feeds: list[FeedConfig]) -> dict[str, list[str]]:
+    """Make the feeds table match feeds.yaml for file-managed feeds; poll state and history are kept."""
+    now = utc_now_iso()
+    wanted = {feed.id: feed for feed in feeds}
+    changes = {"added": [], "changed": [], "removed": []}
+    with db.lock, db.atomic():
+        existing = {row["id"]: row for row in db.query("select * from feeds")}
+        for feed in feeds:
+            values = _config_columns(feed)
+            row = existing.get(feed.id)
+            if row is None:
+                db["feeds"].insert({**values, "id": feed.id, "origin": "file", "created_at": now})
+                changes["added"].append(feed.id)
+            elif row["origin"] == "file" and (any(row[k] != v for k, v in values.items()) or row["removed_at"]):
+                db["feeds"].update(feed.id, {**values, "removed_at": None})
+                changes["changed"].append(feed.id)
+        for feed_id, row in existing.items():
+            if row["origin"] == "file" and feed_id not in wanted and not row["removed_at"]:
+                # Kept, not deleted: its items and history stay browsable.
+                db["feeds"].update(feed_id, {"removed_at": now, "enabled": 0})
+                changes["removed"].append(feed_id)
+    return changes
+
+
+def _config_columns(feed: FeedConfig) -> dict:
+    return {
+        "url": feed.url, "interval_seconds": feed.interval_seconds, "channel": feed.channel,
+        "lang": feed.lang, "enabled": int(feed.enabled), "tags": json.dumps(list(feed.tags)),
+    }
+
+
+def active_feeds(db) -> list[FeedConfig]:
+    """Feeds to poll: enabled and not removed."""
+    with db.lock:
+        rows = list(db.query("select * from feeds where enabled = 1 and removed_at is null order by id"))
+    return [row_to_config(row) for row in rows]
+
+
+def row_to_config(row: dict) -> FeedConfig:
+    return FeedConfig(id=row["id"], url=row["url"], interval_seconds=row["interval_seconds"],
+                      channel=row["channel"], lang=row["lang"], enabled=bool(row["enabled"]),
+                      tags=tuple(json.loads(row["tags"] or "[]")))
+
+
+def get_feed_row(db, feed_id: str) -> dict | None:
+    rows = list(db.query("select * from feeds where id = ?", [feed_id]))
+    return rows[0] if rows else None
+
+
+@dataclass
+class FeedHealth:
+    """One line of `feeds list`."""
+
+    id: str
+    url: str
+    enabled: bool
+    interval_seconds: int
+    last_success_at: str | None
+    last_error: str | None
+    last_error_at: str | None
+    consecutive_failures: int
+    items_total: int
+    items_per_day: float
+    stale: bool
+    next_poll_after: str | None
+
+
+def feed_health(db, *, now: datetime | None = None) -> list[FeedHealth]:
+    """Health of every current feed: last success, last error, failures in a row, volume, staleness."""
+    now = now or datetime.now(timezone.utc)
+    week_ago = to_iso(now - timedelta(days=7))
+    counts = {row["feed_id"]: row for row in db.query(
+        "select feed_id, count(*) as total, sum(first_seen_at >= ?) as week from items group by feed_id",
+        [week_ago])}
+    out = []
+    for row in db.query("select * from feeds where removed_at is null order by id"):
+        count = counts.get(row["id"], {})
+        stale_after = max(STALE_MINIMUM, timedelta(seconds=row["interval_seconds"] * STALE_AFTER_INTERVALS))
+        reference = row["last_success_at"] or row["created_at"]
+        stale = bool(row["enabled"]) and reference is not None and (
+            _parse(reference) < now - stale_after or (row["last_success_at"] is None and row["consecutive_failures"]))
+        out.append(FeedHealth(
+            id=row["id"], url=row["url"], enabled=bool(row["enabled"]),
+            interval_seconds=row["interval_seconds"], last_success_at=row["last_success_at"],
+            last_error=row["last_error"], last_error_at=row["last_error_at"],
+            consecutive_failures=row["consecutive_failures"] or 0,
+            items_total=count.get("total") or 0, items_per_day=round((count.get("week") or 0) / 7, 1),
+            stale=stale, next_poll_after=row["next_poll_after"],
+        ))
+    return out
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)

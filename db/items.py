@@ -1,0 +1,136 @@
+"""Named queries on items: storing a poll's entries exactly once, revisions, search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.models import Item
+from bot.text import content_fingerprint
+from db.connection import to_iso
+
+_CHUNK = 500  # SQLite's host-parameter limit is far above this; keeps IN (...) lists short
+
+
+@dataclass
+class StoreOutcome:
+    """Ids of the items a poll added and of those it revised."""
+
+    new_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
+
+
+def item_fingerprint(item: Item) -> str:
+    return content_fingerprint(item.title, item.summary, item.content)
+
+
+def store_items(db, feed_id: str, items: list[Item], *, seen_at: str) -> StoreOutcome:
+    """Insert new entries, revise changed ones; call inside the poll's transaction.
+
+    An entry repeated inside one feed document (same guid) is stored once: the
+    last copy wins, as feed readers do.
+    """
+    by_guid: dict[str, Item] = {}
+    for item in items:
+        by_guid[item.guid] = item
+    known = _known(db, feed_id, list(by_guid))
+    outcome = StoreOutcome()
+    for guid, item in by_guid.items():
+        fingerprint = item_fingerprint(item)
+        existing = known.get(guid)
+        if existing is None:
+            outcome.new_ids.append(_insert(db, item, fingerprint=fingerprint, seen_at=seen_at))
+        elif existing["fingerprint"] != fingerprint:
+            _revise(db, existing, item, fingerprint=fingerprint, seen_at=seen_at)
+            outcome.updated_ids.append(existing["id"])
+    return outcome
+
+
+def _known(db, feed_id: str, guids: list[str]) -> dict[str, dict]:
+    known = {}
+    for start in range(0, len(guids), _CHUNK):
+        chunk = guids[start:start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for row in db.query(
+                f"select id, guid, fingerprint, revision, title, summary, content, first_seen_at, updated_at "
+                f"from items where feed_id = ? and guid in ({marks})", [feed_id, *chunk]):
+            known[row["guid"]] = row
+    return known
+
+
+def _insert(db, item: Item, *, fingerprint: str, seen_at: str) -> int:
+    story_id = _story_for(db, item, fingerprint=fingerprint, seen_at=seen_at)
+    cursor = db.execute(
+        "insert into items (feed_id, guid, story_id, link, title, summary, content, author, published,"
+        " published_is_first_seen, lang, outlet, fingerprint, first_seen_at, revision, updated)"
+        " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,0)",
+        [item.feed_id, item.guid, story_id, item.link, item.title, item.summary, item.content, item.author,
+         to_iso(item.published), int(item.published_is_first_seen), item.lang, item.outlet, fingerprint, seen_at])
+    return cursor.lastrowid
+
+
+def _story_for(db, item: Item, *, fingerprint: str, seen_at: str) -> int:
+    """The story this entry tells: same canonical link, or same text, as one already stored."""
+    if item.link:
+        row = db.execute("select id from stories where canonical_link = ?", [item.link]).fetchone()
+        if row:
+            return row[0]
+    row = db.execute("select id from stories where fingerprint = ?", [fingerprint]).fetchone()
+    if row:
+        return row[0]
+    cursor = db.execute("insert into stories (canonical_link, fingerprint, title, first_seen_at) values (?,?,?,?)",
+                        [item.link, fingerprint, item.title, seen_at])
+    return cursor.lastrowid
+
+
+def _revise(db, existing: dict, item: Item, *, fingerprint: str, seen_at: str) -> None:
+    # The old text goes to item_revisions, so a toll revised in place keeps its history.
+    db.execute(
+        "insert into item_revisions (item_id, revision, title, summary, content, fingerprint, seen_at)"
+        " values (?,?,?,?,?,?,?)",
+        [existing["id"], existing["revision"], existing["title"], existing["summary"], existing["content"],
+         existing["fingerprint"], existing["updated_at"] or existing["first_seen_at"]])
+    db.execute(
+        "update items set title = ?, summary = ?, content = ?, author = ?, link = ?, fingerprint = ?,"
+        " revision = revision + 1, updated = 1, updated_at = ? where id = ?",
+        [item.title, item.summary, item.content, item.author, item.link, fingerprint, seen_at, existing["id"]])
+
+
+def search_items(db, *, feed_id: str | None = None, since: str | None = None, text: str | None = None,
+                 limit: int = 50) -> list[dict]:
+    """Stored items, newest first, filtered by feed, publication date and full-text search."""
+    where, params = [], []
+    if feed_id:
+        where.append("items.feed_id = ?")
+        params.append(feed_id)
+    if since:
+        where.append("items.published >= ?")
+        params.append(since)
+    if text:
+        where.append("items.id in (select rowid from items_fts where items_fts match ?)")
+        params.append(fts_query(text))
+    sql = ("select items.id, items.feed_id, items.published, items.published_is_first_seen, items.title,"
+           " items.link, items.outlet, items.updated, items.story_id from items")
+    if where:
+        sql += " where " + " and ".join(where)
+    sql += " order by items.published desc, items.id desc limit ?"
+    return list(db.query(sql, [*params, limit]))
+
+
+def fts_query(text: str) -> str:
+    """Words typed by a person → an FTS5 query that cannot be a syntax error (each word quoted)."""
+    words = [w.replace('"', '""') for w in text.split() if w.strip()]
+    return " ".join(f'"{w}"' for w in words) or '""'
+
+
+def load_item(db, item_id: int) -> Item | None:
+    from datetime import datetime, timezone
+
+    rows = list(db.query("select * from items where id = ?", [item_id]))
+    if not rows:
+        return None
+    row = rows[0]
+    return Item(feed_id=row["feed_id"], guid=row["guid"], link=row["link"], title=row["title"] or "",
+                summary=row["summary"] or "", content=row["content"] or "", author=row["author"],
+                published=datetime.strptime(row["published"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc),
+                published_is_first_seen=bool(row["published_is_first_seen"]), lang=row["lang"],
+                outlet=row["outlet"])

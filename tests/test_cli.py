@@ -1,0 +1,86 @@
+"""`python -m bot …` as an admin uses it."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli import build_parser, main
+from bot.localserver import Response
+from tests.conftest import REPO, rss
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=60, env={**os.environ, **(env or {})})
+
+
+def all_commands(parser=None, prefix=()):
+    parser = parser or build_parser()
+    for action in parser._actions:
+        if action.__class__.__name__ == "_SubParsersAction":
+            for name, sub in action.choices.items():
+                yield (*prefix, name)
+                yield from all_commands(sub, (*prefix, name))
+
+
+@pytest.mark.parametrize("command", list(all_commands()), ids=" ".join)
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    assert done.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+def test_feeds_check_reports_file_line_and_fix_and_exits_2(tmp_path):
+    broken = tmp_path / "feeds.yaml"
+    broken.write_text("feeds:\n  - id: a\n    url: https://a.example/rss\n    interval: 10 minutes\n")
+    done = run_cli("--feeds", str(broken), "feeds", "check")
+    assert done.returncode == 2
+    assert f"{broken}:4: bad interval '10 minutes'" in done.stderr
+    assert "90s, 10m, 1h" in done.stderr
+
+
+def test_run_refuses_to_start_on_a_broken_feeds_file(tmp_path):
+    broken = tmp_path / "feeds.yaml"
+    broken.write_text("feeds:\n  - id: a\n    urll: https://a.example/rss\n")
+    done = run_cli("--feeds", str(broken), "--db", str(tmp_path / "x.db"), "run")
+    assert done.returncode == 2 and "nothing was started" in done.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_poll_once_with_progress_then_items_and_feeds_list(tmp_path, server):
+    server.routes["/good.xml"] = Response(rss({"title": "Bamako attack: toll rises", "guid": "1",
+                                               "pubDate": "Thu, 19 Sep 2024 10:00:00 GMT"},
+                                              {"title": "Mali passports", "guid": "2",
+                                               "pubDate": "Mon, 02 Sep 2024 10:00:00 GMT"}))
+    server.routes["/sick.xml"] = Response(b"oops", status=500, content_type="text/plain")
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"feeds:\n  - id: good\n    url: {server.url('/good.xml')}\n"
+                     f"  - id: sick\n    url: {server.url('/sick.xml')}\n")
+    env = {"INCIDENT_DESK_DB": str(tmp_path / "cli.db"), "INCIDENT_DESK_FEEDS": str(feeds)}
+    polled = run_cli("poll", "--once", env=env)
+    assert polled.returncode == 0, polled.stderr
+    assert "[1/2]" in polled.stdout and "[2/2]" in polled.stdout
+    assert "2 new item(s), 1 failed" in polled.stdout
+    listed = run_cli("items", "--since", "2024-09-10", env=env)
+    assert "Bamako attack: toll rises" in listed.stdout and "passports" not in listed.stdout
+    searched = run_cli("items", "--search", "passports", env=env)
+    assert "Mali passports" in searched.stdout and "1 item(s)" in searched.stdout
+    health = run_cli("feeds", "list", env=env)
+    assert "sick" in health.stdout and "FAILING x1" in health.stdout and "HTTP 500" in health.stdout
+    only = run_cli("poll", "--once", "--feed", "nope", env=env)
+    assert only.returncode == 2 and "no active feed with id 'nope'" in only.stderr
+
+
+def test_bad_since_date_is_a_clear_error(tmp_path):
+    done = run_cli("--db", str(tmp_path / "x.db"), "items", "--since", "yesterday")
+    assert done.returncode == 2 and "2024-09-17" in done.stderr
+
+
+def test_demo_serves_the_founding_articles_and_stores_them():
+    done = run_cli("demo")
+    assert done.returncode == 0, done.stderr
+    assert "polled 4 feed(s): 5 new item(s), 0 failed" in done.stdout
+    assert "Mali Junta Faces Scrutiny After Attack Near Bamako" in done.stdout
