@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -15,6 +16,7 @@ from bot.config import FeedsFileError, Settings, load_feeds, load_settings
 from bot.fetch import make_client
 from bot.pipeline import PollResult
 from bot.poller import poll_all
+from bot.processing import IncidentProcessor
 from db import open_database
 from db.feeds import active_feeds, feed_health, sync_file_feeds
 from db.items import search_items
@@ -51,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     items.set_defaults(handler=cmd_items)
 
+    ask = commands.add_parser("ask", help='answer an /incident command as Slack would, e.g. ask "/incident bamako toll"')
+    ask.add_argument("text", help='the command text, e.g. "/incident list"')
+    ask.add_argument("--json", action="store_true", help="print the Block Kit JSON instead of plain text")
+    ask.add_argument("--user", default="cli", help="who is asking (recorded as the creator of tracked incidents)")
+    ask.set_defaults(handler=cmd_ask)
+
     claims = commands.add_parser("claims", help="casualty figures in a text (English or French)")
     _add_claims_arguments(claims)
 
@@ -61,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_claims_arguments(parser: argparse.ArgumentParser) -> None:
-    try:  # TEMP until bot.claims lands
+    try:  # TEMP until bot.claims.cli lands
         from bot.claims import cli as claims_cli
     except ImportError:
         return
@@ -121,7 +129,25 @@ def cmd_poll(args, settings: Settings) -> int:
     new = sum(len(r.new_ids) for r in results)
     failed = sum(r.outcome == "error" for r in results)
     print(f"polled {len(results)} feed(s): {new} new item(s), {failed} failed")
+    process_and_print(db, IncidentProcessor(db))
     return 0
+
+
+def process_and_print(db, processor) -> None:
+    """Match what the polls stored and print the alerts it queued (the console stands in for Slack)."""
+    outcome = processor.process_pending()
+    for alert in queued_alerts(db, outcome.alerts):
+        print(f"ALERT [{alert['slug']}] {alert['text']}", flush=True)
+
+
+def queued_alerts(db, ids: list[int]) -> list[dict]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    with db.lock:
+        rows = list(db.query(f"select outbox.payload, incidents.slug from outbox join incidents on"
+                             f" incidents.id = outbox.incident_id where outbox.id in ({marks}) order by outbox.id", ids))
+    return [{"slug": row["slug"], **json.loads(row["payload"])} for row in rows]
 
 
 def describe_poll(result: PollResult) -> str:
@@ -191,8 +217,9 @@ def cmd_run(args, settings: Settings) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    processor = IncidentProcessor(db)
     with make_client(settings) as client:
-        scheduler = FeedScheduler(db, client, settings, on_poll=lambda r: _console_sink(db, r))
+        scheduler = FeedScheduler(db, client, settings, on_poll=lambda r: _console_sink(db, processor, r))
         scheduler.start()
         print(f"polling {len(active_feeds(db))} feed(s); Ctrl-C to stop", flush=True)
         stop.wait()
@@ -201,10 +228,26 @@ def cmd_run(args, settings: Settings) -> int:
     return 0
 
 
-def _console_sink(db, result: PollResult) -> None:
+def _console_sink(db, processor, result: PollResult) -> None:
     if result.outcome in ("new", "error"):
         print(describe_poll(result), flush=True)
     print_new_items(db, result)
+    if result.new_ids or result.updated_ids:
+        processor.refresh()  # incidents may have been tracked from another process
+        process_and_print(db, processor)
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    from bot.blocks import reply_blocks
+    from bot.desk import Desk
+
+    db = open_database(settings.db_path)
+    reply = Desk(db).ask(args.text, user=args.user)
+    if args.json:
+        print(json.dumps({"text": reply.text, "blocks": reply_blocks(reply)}, indent=2, ensure_ascii=False))
+    else:
+        print(reply.text)
+    return 0 if reply.ok else 1
 
 
 def cmd_demo(args, settings: Settings) -> int:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
+from bot import syndication
 from bot.models import Item
 from bot.text import content_fingerprint
 from db.connection import to_iso
 
-_CHUNK = 500  # SQLite's host-parameter limit is far above this; keeps IN (...) lists short
+_CHUNK = 500
+NEAR_COPY_MIN_WORDS = 25
+NEAR_COPY_CANDIDATES = 5  # SQLite's host-parameter limit is far above this; keeps IN (...) lists short
 
 
 @dataclass
@@ -69,7 +73,7 @@ def _insert(db, item: Item, *, fingerprint: str, seen_at: str) -> int:
 
 
 def _story_for(db, item: Item, *, fingerprint: str, seen_at: str) -> int:
-    """The story this entry tells: same canonical link, or same text, as one already stored."""
+    """The story this entry tells: same canonical link, same text, or a near copy (syndication)."""
     if item.link:
         row = db.execute("select id from stories where canonical_link = ?", [item.link]).fetchone()
         if row:
@@ -77,9 +81,32 @@ def _story_for(db, item: Item, *, fingerprint: str, seen_at: str) -> int:
     row = db.execute("select id from stories where fingerprint = ?", [fingerprint]).fetchone()
     if row:
         return row[0]
-    cursor = db.execute("insert into stories (canonical_link, fingerprint, title, first_seen_at) values (?,?,?,?)",
-                        [item.link, fingerprint, item.title, seen_at])
+    if len(item.text.split()) < NEAR_COPY_MIN_WORDS:
+        sig, keys = None, ()  # a headline alone is too short to call two texts copies
+    else:
+        sig = syndication.signature(item.text)
+        keys = syndication.band_keys(sig)
+        story = _near_copy(db, sig, keys)
+        if story is not None:
+            return story
+    cursor = db.execute("insert into stories (canonical_link, fingerprint, title, first_seen_at, signature)"
+                        " values (?,?,?,?,?)", [item.link, fingerprint, item.title, seen_at,
+                                                json.dumps(sig) if sig else None])
+    for key in keys:
+        db.execute("insert or ignore into story_bands (band_key, story_id) values (?, ?)", [key, cursor.lastrowid])
     return cursor.lastrowid
+
+
+def _near_copy(db, sig: tuple[int, ...], keys: tuple[str, ...]) -> int | None:
+    # Only the few stories sharing the most band keys are compared: templated texts (a feed's
+    # boilerplate) can share a key or two with thousands of stories, true copies share many.
+    marks = ",".join("?" * len(keys))
+    rows = db.execute(
+        f"select stories.id, stories.signature from stories join ("
+        f" select story_id, count(*) as shared from story_bands where band_key in ({marks})"
+        f" group by story_id order by shared desc, story_id limit {NEAR_COPY_CANDIDATES}) as best"
+        f" on best.story_id = stories.id", keys).fetchall()
+    return syndication.assign_story(sig, [(row[0], tuple(json.loads(row[1]))) for row in rows])
 
 
 def _revise(db, existing: dict, item: Item, *, fingerprint: str, seen_at: str) -> None:
@@ -91,7 +118,7 @@ def _revise(db, existing: dict, item: Item, *, fingerprint: str, seen_at: str) -
          existing["fingerprint"], existing["updated_at"] or existing["first_seen_at"]])
     db.execute(
         "update items set title = ?, summary = ?, content = ?, author = ?, link = ?, fingerprint = ?,"
-        " revision = revision + 1, updated = 1, updated_at = ? where id = ?",
+        " revision = revision + 1, updated = 1, updated_at = ?, processed_at = NULL where id = ?",
         [item.title, item.summary, item.content, item.author, item.link, fingerprint, seen_at, existing["id"]])
 
 

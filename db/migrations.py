@@ -50,3 +50,60 @@ def m001_feeds_and_items(db):
     db["polls"].create_index(["feed_id", "started_at"])
     db["items"].enable_fts(["title", "summary", "content"], fts_version="FTS5", create_triggers=True,
                            tokenize="unicode61 remove_diacritics 2")
+
+
+@migrations()
+def m002_incidents_ledger_outbox(db):
+    db["incidents"].create({
+        "id": int, "slug": str, "name": str, "aliases": str, "keywords": str, "places": str, "actors": str,
+        "since": str, "until": str, "channel": str, "created_by": str, "created_at": str, "removed_at": str,
+    }, pk="id", not_null={"slug", "name", "since"})
+    db["incidents"].create_index(["slug"], unique=True)
+    # Why an item belongs to an incident; status 'rejected' remembers an editor's "Not this incident".
+    db["matches"].create({
+        "id": int, "incident_id": int, "item_id": int, "story_id": int, "score": float, "terms": str,
+        "matched_at": str, "status": str, "decided_by": str, "decided_at": str,
+    }, pk="id", foreign_keys=[("incident_id", "incidents", "id"), ("item_id", "items", "id")],
+        defaults={"status": "matched"})
+    db["matches"].create_index(["incident_id", "item_id"], unique=True)
+    db["matches"].create_index(["item_id"])
+    # Every casualty figure read from an item. An item re-read after a revision marks its older
+    # claims 'superseded'; an editor's "Wrong figure" marks one 'rejected'.
+    db["claims"].create({
+        "id": int, "item_id": int, "revision": int, "metric": str, "value": int, "low": int, "high": int,
+        "qualifier": str, "vague": str, "who": str, "source": str, "source_text": str, "quote": str,
+        "start": int, "end": int, "status": str, "verified_by": str, "verified_at": str, "extracted_at": str,
+    }, pk="id", foreign_keys=[("item_id", "items", "id")], defaults={"status": "current"})
+    db["claims"].create_index(["item_id", "status"])
+    # Alerts waiting for Slack. The idempotency key makes re-running a poll harmless.
+    db["outbox"].create({
+        "id": int, "idempotency_key": str, "incident_id": int, "kind": str, "item_id": int, "payload": str,
+        "created_at": str, "status": str, "attempts": int, "next_attempt_at": str, "last_error": str,
+        "sent_at": str, "slack_channel": str, "slack_ts": str,
+    }, pk="id", foreign_keys=[("incident_id", "incidents", "id")], defaults={"status": "pending", "attempts": 0})
+    db["outbox"].create_index(["idempotency_key"], unique=True)
+    db["outbox"].create_index(["status", "id"])
+    # Items not yet matched and read for claims: a crash between storing and matching loses nothing.
+    db["items"].add_column("processed_at", str)
+    db["items"].create_index(["processed_at"])
+    db["audit_log"].create({
+        "id": int, "at": str, "actor": str, "action": str, "target": str, "detail": str,
+    }, pk="id")
+
+
+@migrations()
+def m003_slack_threads(db):
+    # One thread per incident and channel: the parent message always shows the current toll.
+    db["slack_threads"].create({
+        "id": int, "incident_id": int, "channel": str, "parent_ts": str, "posted_at": str, "updated_at": str,
+    }, pk="id", foreign_keys=[("incident_id", "incidents", "id")])
+    db["slack_threads"].create_index(["incident_id", "channel"], unique=True)
+
+
+@migrations()
+def m004_near_duplicate_stories(db):
+    # A wire story republished with another headline or boilerplate is still one story: MinHash
+    # signatures with LSH band keys find the earlier copy without comparing every pair.
+    db["stories"].add_column("signature", str)
+    db["story_bands"].create({"band_key": str, "story_id": int}, pk=("band_key", "story_id"),
+                             foreign_keys=[("story_id", "stories", "id")])

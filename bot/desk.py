@@ -1,0 +1,139 @@
+"""The /incident commands, executed against the database: the same code answers the CLI's `ask` and Slack."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from bot import render
+from bot.incident_commands import CommandError, parse_command, parse_track_args, resolve_incident
+from bot.matching import Matcher
+from bot.models import Incident
+from bot.processing import IncidentProcessor, ProcessOutcome
+from bot.toll import compute_toll
+from db.incidents import active_incidents, insert_incident, taken_slugs, untrack_incident
+from db.ledger import ledger_entries
+
+
+@dataclass
+class Reply:
+    """What the bot answers: plain text always; candidates when a name was not clear."""
+
+    text: str
+    incident: str | None = None  # slug the reply is about
+    candidates: list[str] = field(default_factory=list)  # slugs to offer as "did you mean" buttons
+    ok: bool = True
+
+
+class Desk:
+    """Answers /incident commands; owns the processor so tracking and polling share one matcher."""
+
+    def __init__(self, db, *, processor: IncidentProcessor | None = None):
+        self.db = db
+        self.processor = processor or IncidentProcessor(db)
+
+    def ask(self, text: str, *, user: str | None = None, today: date | None = None) -> Reply:
+        """Run one /incident command and return the reply."""
+        try:
+            command = parse_command(text)
+            if command.command == "help":
+                return Reply(render.render_help())
+            if command.command == "list":
+                return Reply(render.render_list(list(active_incidents(self.db).values())))
+            if command.command == "track":
+                return self.track(command.args, user=user, today=today or datetime.now(timezone.utc).date())
+            found = self._resolve(command.name)
+            if isinstance(found, Reply):
+                return found
+            incident_id, incident = found
+            if command.command == "untrack":
+                untrack_incident(self.db, incident_id)
+                self.processor.refresh()
+                return Reply(f"Stopped tracking {incident.name} ({incident.slug}). Its ledger is kept.",
+                             incident=incident.slug)
+            return Reply(self.view(command.command, incident_id, incident), incident=incident.slug)
+        except CommandError as exc:
+            return Reply(str(exc), ok=False)
+
+    def _resolve(self, name: str) -> tuple[int, Incident] | Reply:
+        incidents = active_incidents(self.db)
+        resolution = resolve_incident(name, incidents.values())
+        if resolution.incident is None:
+            return Reply(render.render_candidates(name, resolution.candidates), ok=False,
+                         candidates=[c.slug for c in resolution.candidates])
+        incident_id = next(i for i, inc in incidents.items() if inc.slug == resolution.incident.slug)
+        return incident_id, resolution.incident
+
+    def view(self, view: str, incident_id: int, incident: Incident) -> str:
+        """The text of summary, toll, timeline or sources for one incident."""
+        with self.db.lock:
+            entries = ledger_entries(self.db, incident_id)
+        toll = compute_toll(entries)
+        if view == "toll":
+            return render.render_toll(incident, toll)
+        if view == "timeline":
+            return render.render_timeline(incident, toll)
+        rows = self.source_rows(incident_id, entries)
+        if view == "sources":
+            return render.render_sources(incident, rows)
+        stories = len({row_story for row_story in self._stories(incident_id)})
+        outlets = len({row.outlet for row in rows})
+        return render.render_summary(incident, toll, stories=stories, outlets=outlets)
+
+    def _stories(self, incident_id: int) -> list[int]:
+        with self.db.lock:
+            return [r[0] for r in self.db.execute(
+                "select story_id from matches where incident_id = ? and status = 'matched'", [incident_id])]
+
+    def source_rows(self, incident_id: int, entries) -> list[render.SourceRow]:
+        """Every matched article, oldest first, with the figures it gave and why it matched."""
+        figures = render.figures_by_item(entries)
+        with self.db.lock:
+            rows = list(self.db.query(
+                "select items.id, items.title, items.link, items.published, coalesce(items.outlet, items.feed_id)"
+                " as outlet, matches.terms, matches.story_id from matches join items on items.id = matches.item_id"
+                " where matches.incident_id = ? and matches.status = 'matched' order by items.published, items.id",
+                [incident_id]))
+        outlets_by_story: dict[int, list[str]] = {}
+        for row in rows:
+            outlets_by_story.setdefault(row["story_id"], []).append(row["outlet"])
+        return [render.SourceRow(
+            outlet=row["outlet"],
+            published=datetime.strptime(row["published"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc),
+            title=row["title"], link=row["link"], figures=figures.get(row["id"], ()),
+            outlets=tuple(o for o in dict.fromkeys(outlets_by_story[row["story_id"]]) if o != row["outlet"]),
+            terms=tuple(json.loads(row["terms"] or "[]")),
+        ) for row in rows]
+
+    def track(self, args: str, *, user: str | None, today: date) -> Reply:
+        """Start tracking, then look back through stored items so the toll is right from the first answer."""
+        incident = parse_track_args(args, today=today, taken=taken_slugs(self.db), created_by=user)
+        if not (incident.keywords or incident.aliases or incident.places or incident.actors):
+            raise CommandError("Give at least one keyword, e.g. `keywords: bamako, JNIM`, so items can be matched.")
+        incident_id = insert_incident(self.db, incident)
+        self.processor.refresh()
+        outcome = self.look_back(incident_id, incident)
+        return Reply(f"Now tracking {incident.name} ({incident.slug}) since {incident.since}"
+                     f"{' in ' + incident.channel if incident.channel else ''}. "
+                     f"{outcome.matches} stored item(s) matched.", incident=incident.slug)
+
+    def look_back(self, incident_id: int, incident: Incident) -> ProcessOutcome:
+        """Attach items already stored: full-text search for the incident's terms within its window."""
+        query = Matcher([incident]).fts_query(incident.slug)
+        outcome = ProcessOutcome()
+        if not query:
+            return outcome
+        window = [incident.since.isoformat()]
+        until = ""
+        if incident.until:
+            until = " and items.published < ?"
+            window.append(date.fromordinal(incident.until.toordinal() + 1).isoformat())
+        with self.db.lock:
+            ids = [r[0] for r in self.db.execute(
+                "select items.id from items where items.id in (select rowid from items_fts where items_fts match ?)"
+                f" and items.published >= ?{until} and items.processed_at is not null order by items.id",
+                [query, *window])]
+        for item_id in ids:
+            self.processor.process_item(item_id, outcome=outcome, only={incident_id}, backfill=True)
+        return outcome

@@ -1,0 +1,121 @@
+"""After a poll: match new and revised items to incidents, read their figures, queue alerts.
+
+Items carry `processed_at`: it is set in the same transaction that stores an
+item's matches, claims and alerts, so a crash in between redoes the work once
+and the outbox's idempotency keys keep alerts single.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from bot.claims import extract_claims
+from bot.matching import Matcher
+from bot.models import Claim, Incident, Item
+from bot.toll import TollEvent, compute_toll, story_event, toll_events
+from db import utc_now_iso
+from db.incidents import active_incidents
+from db.items import load_item
+from db.ledger import item_has_claims, ledger_entries, record_match, store_claims
+from db.outbox import enqueue
+
+logger = logging.getLogger(__name__)
+
+Extractor = Callable[[str, str | None], list[Claim]]
+BATCH = 200
+
+
+@dataclass
+class ProcessOutcome:
+    items: int = 0
+    matches: int = 0
+    alerts: list[int] = field(default_factory=list)  # outbox ids queued
+
+
+class IncidentProcessor:
+    """Holds the matcher for the active incidents; rebuilt when incidents change."""
+
+    def __init__(self, db, *, extract: Extractor = extract_claims):
+        self.db, self.extract = db, extract
+        self._incidents: dict[int, Incident] = {}
+        self._matcher: Matcher | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the tracked incidents (after track or untrack)."""
+        self._incidents = active_incidents(self.db)
+        self._matcher = Matcher(list(self._incidents.values()))
+        self._ids = {incident.slug: incident_id for incident_id, incident in self._incidents.items()}
+
+    def process_pending(self, *, limit: int = 10_000) -> ProcessOutcome:
+        """Process every item not processed yet (new, or revised since), oldest first."""
+        outcome = ProcessOutcome()
+        while outcome.items < limit:
+            with self.db.lock:
+                ids = [row[0] for row in self.db.execute(
+                    "select id from items where processed_at is null order by id limit ?", [BATCH]).fetchall()]
+            if not ids:
+                break
+            for item_id in ids:
+                self.process_item(item_id, outcome=outcome)
+        return outcome
+
+    def process_item(self, item_id: int, *, outcome: ProcessOutcome, only: set[int] | None = None,
+                     backfill: bool = False) -> None:
+        """Match one item, store its figures, queue what changed; one transaction.
+
+        `only` limits the work to some incidents (a look-back after /incident track); `backfill`
+        records its alerts without posting them, so tracking an old story does not flood the channel.
+        """
+        with self.db.lock, self.db.atomic():
+            item = load_item(self.db, item_id)
+            row = self.db.execute("select revision, story_id from items where id = ?", [item_id]).fetchone()
+            revision, story_id = row
+            found = {self._ids[m.incident]: m for m in self._matcher.match(item) if m.incident in self._ids}
+            if only is not None:
+                found = {k: v for k, v in found.items() if k in only}
+            already = {r[0] for r in self.db.execute(
+                "select incident_id from matches where item_id = ? and status = 'matched'", [item_id])}
+            rejected = {r[0] for r in self.db.execute(
+                "select incident_id from matches where item_id = ? and status = 'rejected'", [item_id])}
+            involved = sorted((set(found) | already) - rejected)
+            if only is not None:
+                involved = [i for i in involved if i in only]
+            if involved:
+                befores = {i: compute_toll(ledger_entries(self.db, i)) for i in involved}
+                newly = set()
+                for incident_id in involved:
+                    match = found.get(incident_id)
+                    if match and record_match(self.db, incident_id=incident_id, item_id=item_id, story_id=story_id,
+                                              score=match.score, terms=list(match.terms)):
+                        newly.add(incident_id)
+                        outcome.matches += 1
+                if not item_has_claims(self.db, item_id, revision):
+                    store_claims(self.db, item_id, revision=revision, claims=self.extract(item.text, item.lang))
+                for incident_id in involved:
+                    slug = self._incidents[incident_id].slug
+                    events: list[TollEvent] = []
+                    if incident_id in newly:
+                        events.append(story_event(slug, story_id=story_id, outlet=item.outlet or item.feed_id,
+                                                  title=item.title))
+                    after = compute_toll(ledger_entries(self.db, incident_id))
+                    events += toll_events(befores[incident_id], after, incident=slug)
+                    for event in events:
+                        self._queue(event, incident_id=incident_id, item=item, item_id=item_id, story_id=story_id,
+                                    outcome=outcome, status="recorded" if backfill else "pending")
+            if only is None:
+                self.db.execute("update items set processed_at = ? where id = ?", [utc_now_iso(), item_id])
+            outcome.items += 1
+
+    def _queue(self, event: TollEvent, *, incident_id: int, item: Item, item_id: int, story_id: int,
+               outcome: ProcessOutcome, status: str) -> None:
+        kind = "story" if event.kind == "new_story" else "toll_change"
+        payload = {"event": event.kind, "text": event.text, "metric": event.metric, "source": event.source,
+                   "title": item.title, "link": item.link, "outlet": item.outlet or item.feed_id,
+                   "published": item.published.isoformat(), "story_id": story_id}
+        if enqueue(self.db, key=event.key, incident_id=incident_id, kind=kind, payload=payload, item_id=item_id,
+                   status=status):
+            outcome.alerts.append(self.db.execute("select id from outbox where idempotency_key = ?",
+                                                  [event.key]).fetchone()[0])

@@ -1,0 +1,107 @@
+"""Near-duplicate detection: one wire story republished by several outlets is one story; pure.
+
+Method: word 4-shingles of the folded text, one-permutation MinHash (one hash per shingle, NUM_SLOTS
+bins, empty bins filled from the next non-empty one), so that the fraction of equal slots estimates the
+Jaccard similarity of the two shingle sets. Band keys (BANDS bands of ROWS slots) let a store find
+candidates with an index instead of comparing every pair; similarity() then confirms.
+Hashes are blake2b, never Python's hash(), so signatures are the same in every process and release.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from bot.gazetteer import fold
+
+SHINGLE = 4
+NUM_SLOTS = 64
+BANDS = 32  # 2 slots a band: a copy at similarity 0.6 shares a band key with probability > 0.99
+ROWS = NUM_SLOTS // BANDS
+THRESHOLD = 0.6  # wire copies with a different headline and the outlet's boilerplate score 0.7-0.95
+_SPACE = 1 << 56  # hash values stay below this after the slot bits are taken off
+
+
+def shingles(text: str, *, size: int = SHINGLE) -> set[int]:
+    """64-bit hashes of the text's overlapping word sequences (the whole text when it is shorter)."""
+    words = fold(text).split()
+    if not words:
+        return set()
+    grams = (" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1)))
+    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams}
+
+
+def signature(text: str, *, slots: int = NUM_SLOTS) -> tuple[int, ...]:
+    """A MinHash signature of the text; equal texts give equal signatures, similar texts similar ones."""
+    mins = [_SPACE] * slots
+    for h in shingles(text):
+        slot, value = h % slots, (h // slots) % _SPACE
+        if value < mins[slot]:
+            mins[slot] = value
+    if all(v == _SPACE for v in mins):
+        return tuple(mins)
+    # Densify: an empty slot borrows from the next filled one (rotation), keeping the estimate unbiased enough.
+    filled = [i for i, v in enumerate(mins) if v != _SPACE]
+    out = list(mins)
+    for i, v in enumerate(mins):
+        if v == _SPACE:
+            donor = next((j for j in filled if j > i), filled[0])
+            out[i] = (mins[donor] + (donor - i) % slots * 0x9E3779B97F4A7C15) % _SPACE
+    return tuple(out)
+
+
+def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Estimated Jaccard similarity of the two texts' shingle sets, 0.0 to 1.0."""
+    if not a or len(a) != len(b) or a[0] == _SPACE or b[0] == _SPACE:
+        return 0.0  # an empty text (all slots empty after densifying nothing) is like nothing
+    return sum(x == y for x, y in zip(a, b)) / len(a)
+
+
+def band_keys(sig: tuple[int, ...], *, bands: int = BANDS) -> tuple[str, ...]:
+    """Index keys: two texts sharing any key are candidate copies (store them, look them up)."""
+    rows = len(sig) // bands
+    keys = []
+    for band in range(bands):
+        chunk = ",".join(str(v) for v in sig[band * rows:(band + 1) * rows])
+        keys.append(f"{band}:{hashlib.blake2b(chunk.encode(), digest_size=8).hexdigest()}")
+    return tuple(keys)
+
+
+def fingerprint(sig: tuple[int, ...]) -> str:
+    """A short stable hex name for a signature (exact copies share it; near copies need similarity())."""
+    return hashlib.blake2b(",".join(map(str, sig)).encode(), digest_size=8).hexdigest()
+
+
+def same_story(a: str, b: str, *, threshold: float = THRESHOLD) -> bool:
+    """True when two texts are copies of one story (republished, re-headlined, boilerplate added)."""
+    return similarity(signature(a), signature(b)) >= threshold
+
+
+def assign_story(sig: tuple[int, ...], candidates: Iterable[tuple[int, tuple[int, ...]]], *,
+                 threshold: float = THRESHOLD) -> int | None:
+    """The story id of the most similar earlier story at or above threshold, else None (a new story)."""
+    best: tuple[float, int] | None = None
+    for story_id, other in candidates:
+        score = similarity(sig, other)
+        # Highest similarity wins; on a tie the older (smaller) story id, so the answer never depends on order.
+        if score >= threshold and (best is None or (score, -story_id) > (best[0], -best[1])):
+            best = (score, story_id)
+    return best[1] if best else None
+
+
+def group_stories(texts: Iterable[tuple[int, str]], *, threshold: float = THRESHOLD) -> dict[int, int]:
+    """item id -> story id for a batch; a story is named by its first item, so re-running gives the same ids."""
+    stories: list[tuple[int, tuple[int, ...]]] = []
+    result: dict[int, int] = {}
+    index: dict[str, list[int]] = {}
+    for item_id, text in sorted(texts):
+        sig = signature(text)
+        candidate_ids = {sid for key in band_keys(sig) for sid in index.get(key, ())}
+        story = assign_story(sig, ((sid, s) for sid, s in stories if sid in candidate_ids), threshold=threshold)
+        if story is None:
+            story = item_id
+            stories.append((story, sig))
+            for key in band_keys(sig):
+                index.setdefault(key, []).append(story)
+        result[item_id] = story
+    return result

@@ -1,0 +1,50 @@
+"""Named queries on tracked incidents."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from bot.models import Incident
+from db.connection import utc_now_iso
+
+
+def row_to_incident(row: dict) -> Incident:
+    return Incident(
+        slug=row["slug"], name=row["name"], since=date.fromisoformat(row["since"]),
+        until=date.fromisoformat(row["until"]) if row["until"] else None,
+        aliases=tuple(json.loads(row["aliases"] or "[]")), keywords=tuple(json.loads(row["keywords"] or "[]")),
+        places=tuple(json.loads(row["places"] or "[]")), actors=tuple(json.loads(row["actors"] or "[]")),
+        channel=row["channel"], created_by=row["created_by"],
+    )
+
+
+def insert_incident(db, incident: Incident) -> int:
+    """Store a newly tracked incident; a slug used before (even by an untracked one) is taken."""
+    with db.lock, db.atomic():
+        cursor = db.execute(
+            "insert into incidents (slug, name, aliases, keywords, places, actors, since, until, channel,"
+            " created_by, created_at) values (?,?,?,?,?,?,?,?,?,?,?)",
+            [incident.slug, incident.name, json.dumps(list(incident.aliases)), json.dumps(list(incident.keywords)),
+             json.dumps(list(incident.places)), json.dumps(list(incident.actors)), incident.since.isoformat(),
+             incident.until.isoformat() if incident.until else None, incident.channel, incident.created_by,
+             utc_now_iso()])
+    return cursor.lastrowid
+
+
+def active_incidents(db) -> dict[int, Incident]:
+    """Tracked incidents by id, oldest first."""
+    with db.lock:
+        rows = list(db.query("select * from incidents where removed_at is null order by id"))
+    return {row["id"]: row_to_incident(row) for row in rows}
+
+
+def taken_slugs(db) -> set[str]:
+    with db.lock:
+        return {row["slug"] for row in db.query("select slug from incidents")}
+
+
+def untrack_incident(db, incident_id: int) -> None:
+    """Stop tracking; its matches, claims and alerts stay for the record."""
+    with db.lock, db.atomic():
+        db.execute("update incidents set removed_at = ? where id = ?", [utc_now_iso(), incident_id])
