@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_list.set_defaults(handler=cmd_feeds_list)
     feeds_check = feeds_commands.add_parser("check", help="validate feeds.yaml and exit (status 2 on problems)")
     feeds_check.set_defaults(handler=cmd_feeds_check)
+    feeds_export = feeds_commands.add_parser("export", help="print the feeds added in Slack as feeds.yaml, to commit")
+    feeds_export.set_defaults(handler=cmd_feeds_export)
 
     items = commands.add_parser("items", help="list stored items, newest first")
     items.add_argument("--feed", help="only items of this feed id")
@@ -109,6 +111,13 @@ def cmd_feeds_check(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_feeds_export(args, settings: Settings) -> int:
+    from bot.feed_admin import export_slack_feeds
+
+    print(export_slack_feeds(open_database(settings.db_path)), end="")
+    return 0
+
+
 def cmd_poll(args, settings: Settings) -> int:
     db = _prepare(settings)
     feeds = active_feeds(db)
@@ -135,9 +144,13 @@ def cmd_poll(args, settings: Settings) -> int:
 
 def process_and_print(db, processor) -> None:
     """Match what the polls stored and print the alerts it queued (the console stands in for Slack)."""
-    outcome = processor.process_pending()
-    for alert in queued_alerts(db, outcome.alerts):
-        print(f"ALERT [{alert['slug']}] {alert['text']}", flush=True)
+    print_alerts(db, processor.process_pending().alerts)
+
+
+def print_alerts(db, ids: list[int]) -> None:
+    for alert in queued_alerts(db, ids):
+        text = alert["text"].replace("\n", "\n    ")
+        print(f"ALERT [{alert['slug']}] {text}", flush=True)
 
 
 def queued_alerts(db, ids: list[int]) -> list[dict]:
@@ -211,30 +224,30 @@ def cmd_items(args, settings: Settings) -> int:
 
 
 def cmd_run(args, settings: Settings) -> int:
-    from bot.scheduler import FeedScheduler
+    from bot import service
+    from bot.config import load_slack_settings
 
     db = _prepare(settings)
+    slack = load_slack_settings()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    processor = IncidentProcessor(db)
-    with make_client(settings) as client:
-        scheduler = FeedScheduler(db, client, settings, on_poll=lambda r: _console_sink(db, processor, r))
-        scheduler.start()
-        print(f"polling {len(active_feeds(db))} feed(s); Ctrl-C to stop", flush=True)
-        stop.wait()
-        print("stopping: finishing running polls…", flush=True)
-        scheduler.shutdown()
+
+    def started() -> None:
+        mode = {"console": "console (no Slack tokens: alerts are printed)", "socket": "Slack Socket Mode",
+                "http": f"Slack HTTP mode on port {slack.port}"}[slack.mode]
+        print(f"polling {len(active_feeds(db))} feed(s); {mode}; Ctrl-C to stop", flush=True)
+
+    service.run(db, settings, slack, stop=stop, console=lambda r, alerts: _console_sink(db, r, alerts),
+                on_started=started)
     return 0
 
 
-def _console_sink(db, processor, result: PollResult) -> None:
+def _console_sink(db, result: PollResult, alerts: list[int]) -> None:
     if result.outcome in ("new", "error"):
         print(describe_poll(result), flush=True)
     print_new_items(db, result)
-    if result.new_ids or result.updated_ids:
-        processor.refresh()  # incidents may have been tracked from another process
-        process_and_print(db, processor)
+    print_alerts(db, alerts)
 
 
 def cmd_ask(args, settings: Settings) -> int:
@@ -250,23 +263,34 @@ def cmd_ask(args, settings: Settings) -> int:
     return 0 if reply.ok else 1
 
 
+DEMO_TRACK = ("/incident track Bamako attacks keywords: bamako, gendarmerie school, JNIM since: 2024-09-17 "
+              "channel: #mali-desk")
+
+
 def cmd_demo(args, settings: Settings) -> int:
-    from bot.demo import seed_feeds_yaml, seed_routes
+    from bot.demo import DEMO_STEPS, seed_feeds_yaml, seed_routes
+    from bot.desk import Desk
     from bot.localserver import LocalServer
 
-    with LocalServer(seed_routes()) as server, tempfile.TemporaryDirectory() as tmp:
+    with LocalServer() as server, tempfile.TemporaryDirectory() as tmp:
         feeds_path = Path(tmp) / "feeds.yaml"
         feeds_path.write_text(seed_feeds_yaml(f"http://127.0.0.1:{server.port}"), encoding="utf-8")
         db_path = Path(args.db) if args.db else Path(tmp) / "demo.db"
         demo_settings = load_settings(db=str(db_path), feeds=str(feeds_path))
-        print(f"Incident Desk demo: serving the founding articles on http://127.0.0.1:{server.port}/feeds/")
-        cmd_poll(argparse.Namespace(feed=None), demo_settings)
-        print("\nStored items (python -m bot items):")
-        cmd_items(argparse.Namespace(feed=None, since=None, search=None, limit=20), demo_settings)
-        print("\nFull-text search for 'JNIM':")
-        cmd_items(argparse.Namespace(feed=None, since=None, search="JNIM", limit=20), demo_settings)
-        print("\nFeed health (python -m bot feeds list):")
+        print(f"Incident Desk demo: the founding articles served as feeds on http://127.0.0.1:{server.port}/feeds/,")
+        print("each appearing at its publication date; the bot polls on each day coverage moved.\n")
+        desk = Desk(open_database(demo_settings.db_path))
+        print(f"> {DEMO_TRACK}\n{desk.ask(DEMO_TRACK, user='demo').text}")
+        for step in DEMO_STEPS:
+            as_of = datetime.fromisoformat(step)
+            server.routes.update(seed_routes(as_of))
+            print(f"\n=== {as_of:%d %b %Y %H:%M} UTC: python -m bot poll --once")
+            cmd_poll(argparse.Namespace(feed=None), demo_settings)
+        for text in ("/incident bamako toll", "/incident bamako timeline", "/incident bamako sources"):
+            print(f"\n> {text}\n{desk.ask(text).text}")
+        print("\n> python -m bot feeds list")
         cmd_feeds_list(args, demo_settings)
+        print("\nThe first poll of a feed is its backlog: stored and counted in the toll, not alerted.")
         if args.serve:
             return cmd_run(args, demo_settings)
     return 0

@@ -321,3 +321,47 @@ def dump_feeds_yaml(feeds: list[FeedConfig]) -> str:
             entry["tags"] = list(feed.tags)
         entries.append(entry)
     return yaml.safe_dump({"feeds": entries}, sort_keys=False, allow_unicode=True)
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """How the bot reaches Slack; mode follows from which tokens are set."""
+
+    bot_token: str | None = None
+    app_token: str | None = None  # xapp-…: Socket Mode, no public URL needed
+    signing_secret: str | None = None  # HTTP mode verifies every request with it
+    api_url: str = "https://slack.com/api/"  # GovSlack workspaces and the tests use another
+    port: int = 3000
+    admins: frozenset[str] = frozenset()  # Slack user IDs allowed to run /feeds
+    workspace_admins_are_admins: bool = False
+    allow_private_feed_urls: bool = False  # loopback/private/link-local feed URLs (tests, intranets)
+    admin_channel: str | None = None  # where problems for admins are posted (else a DM to each admin)
+    channel_messages_per_minute: int = 20  # alerts per channel before the rest waits
+
+    @property
+    def mode(self) -> str:
+        """socket, http or console."""
+        if self.bot_token and self.app_token:
+            return "socket"
+        if self.bot_token and self.signing_secret:
+            return "http"
+        return "console"
+
+
+def load_slack_settings(environ=None) -> SlackSettings:
+    """Slack settings from the environment (see the README's Slack section)."""
+    env = os.environ if environ is None else environ
+    truthy = ("1", "true", "yes", "on")
+    api_url = env.get("SLACK_API_URL") or SlackSettings.api_url
+    return SlackSettings(
+        bot_token=env.get("SLACK_BOT_TOKEN") or None,
+        app_token=env.get("SLACK_APP_TOKEN") or None,
+        signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+        api_url=api_url if api_url.endswith("/") else api_url + "/",
+        port=int(env.get("PORT") or 3000),
+        admins=frozenset(u.strip() for u in (env.get("INCIDENT_DESK_ADMINS") or "").split(",") if u.strip()),
+        workspace_admins_are_admins=(env.get("INCIDENT_DESK_WORKSPACE_ADMINS") or "").lower() in truthy,
+        allow_private_feed_urls=(env.get("INCIDENT_DESK_ALLOW_PRIVATE_FEEDS") or "").lower() in truthy,
+        admin_channel=env.get("INCIDENT_DESK_ADMIN_CHANNEL") or None,
+        channel_messages_per_minute=int(env.get("INCIDENT_DESK_CHANNEL_RATE") or 20),
+    )

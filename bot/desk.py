@@ -11,7 +11,10 @@ from bot.incident_commands import CommandError, parse_command, parse_track_args,
 from bot.matching import Matcher
 from bot.models import Incident
 from bot.processing import IncidentProcessor, ProcessOutcome
-from bot.toll import compute_toll
+from bot.blocks import toll_blocks
+from bot.toll import Figure, compute_toll
+from db import utc_now_iso
+from db.audit import audit
 from db.incidents import active_incidents, insert_incident, taken_slugs, untrack_incident
 from db.ledger import ledger_entries
 
@@ -24,6 +27,8 @@ class Reply:
     incident: str | None = None  # slug the reply is about
     candidates: list[str] = field(default_factory=list)  # slugs to offer as "did you mean" buttons
     ok: bool = True
+    view: str | None = None  # summary, toll, timeline or sources
+    blocks: list = field(default_factory=list)  # Block Kit of the same answer, when richer than the text
 
 
 class Desk:
@@ -45,6 +50,7 @@ class Desk:
                 return self.track(command.args, user=user, today=today or datetime.now(timezone.utc).date())
             found = self._resolve(command.name)
             if isinstance(found, Reply):
+                found.view = command.command
                 return found
             incident_id, incident = found
             if command.command == "untrack":
@@ -52,7 +58,12 @@ class Desk:
                 self.processor.refresh()
                 return Reply(f"Stopped tracking {incident.name} ({incident.slug}). Its ledger is kept.",
                              incident=incident.slug)
-            return Reply(self.view(command.command, incident_id, incident), incident=incident.slug)
+            reply = Reply(self.view(command.command, incident_id, incident), incident=incident.slug,
+                          view=command.command)
+            if command.command == "toll":
+                reply.blocks = toll_blocks(incident, self.toll(incident_id),
+                                           verified=self.verified_figures(incident_id))
+            return reply
         except CommandError as exc:
             return Reply(str(exc), ok=False)
 
@@ -64,6 +75,51 @@ class Desk:
                          candidates=[c.slug for c in resolution.candidates])
         incident_id = next(i for i, inc in incidents.items() if inc.slug == resolution.incident.slug)
         return incident_id, resolution.incident
+
+    def toll(self, incident_id: int):
+        """The incident's toll now: the one computation alerts and answers share."""
+        with self.db.lock:
+            return compute_toll(ledger_entries(self.db, incident_id))
+
+    def verified_figures(self, incident_id: int) -> dict[tuple[str, str, str], str]:
+        """(metric, source, figure text) → the editor who verified it."""
+        with self.db.lock:
+            entries = ledger_entries(self.db, incident_id)
+        return {(e.claim.metric, e.claim.source, Figure.from_claim(e.claim).text): e.verified_by
+                for e in entries if e.verified_by and e.status == "current"}
+
+    def detach(self, incident_id: int, item_id: int, *, user: str) -> str:
+        """"Not this incident": the item and its figures leave the incident, and stay out."""
+        with self.db.lock, self.db.atomic():
+            changed = self.db.execute(
+                "update matches set status = 'rejected', decided_by = ?, decided_at = ? where incident_id = ?"
+                " and item_id = ? and status = 'matched'", [user, utc_now_iso(), incident_id, item_id]).rowcount
+            audit(self.db, actor=user, action="not_this_incident", target=f"incident:{incident_id}",
+                  detail={"item_id": item_id})
+        title = self._item_title(item_id)
+        return f"Detached “{title}” from the incident; the toll no longer counts its figures." if changed else \
+            f"“{title}” was already detached."
+
+    def judge_claim(self, claim_id: int, *, verdict: str, user: str) -> str:
+        """An editor marks a figure verified, or rejects it as wrong (it leaves the toll)."""
+        with self.db.lock, self.db.atomic():
+            if verdict == "verified":
+                self.db.execute("update claims set verified_by = ?, verified_at = ? where id = ?",
+                                [user, utc_now_iso(), claim_id])
+            elif verdict == "wrong":
+                self.db.execute("update claims set status = 'rejected' where id = ?", [claim_id])
+            else:
+                raise ValueError(f"unknown verdict {verdict!r}")
+            audit(self.db, actor=user, action=f"claim_{verdict}", target=f"claim:{claim_id}")
+            row = self.db.execute("select quote from claims where id = ?", [claim_id]).fetchone()
+        quote = row[0] if row else "?"
+        return (f"Marked verified: “{quote}”" if verdict == "verified"
+                else f"Rejected as a wrong figure: “{quote}”; the toll no longer counts it.")
+
+    def _item_title(self, item_id: int) -> str:
+        with self.db.lock:
+            row = self.db.execute("select title from items where id = ?", [item_id]).fetchone()
+        return row[0] if row else f"item {item_id}"
 
     def view(self, view: str, incident_id: int, incident: Incident) -> str:
         """The text of summary, toll, timeline or sources for one incident."""

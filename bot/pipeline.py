@@ -73,7 +73,8 @@ def poll_feed(db, client: httpx.Client, feed: FeedConfig, *, settings: Settings,
     state["warning"] = parsed.warning
     result = PollResult(feed.id, "unchanged", http_status=fetched.http_status)
     with db.lock, db.atomic():
-        stored = store_items(db, feed.id, parsed.items, seen_at=started)
+        # A feed's first successful poll brings its backlog: stored and counted, not alerted.
+        stored = store_items(db, feed.id, parsed.items, seen_at=started, backlog=not row.get("last_success_at"))
         result.new_ids, result.updated_ids = stored.new_ids, stored.updated_ids
         if stored.new_ids or stored.updated_ids:
             result.outcome = "new"

@@ -7,6 +7,7 @@ and the outbox's idempotency keys keep alerts single.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Callable
@@ -55,7 +56,7 @@ class IncidentProcessor:
         while outcome.items < limit:
             with self.db.lock:
                 ids = [row[0] for row in self.db.execute(
-                    "select id from items where processed_at is null order by id limit ?", [BATCH]).fetchall()]
+                    "select id from items where processed_at is null order by published, id limit ?", [BATCH]).fetchall()]
             if not ids:
                 break
             for item_id in ids:
@@ -71,8 +72,8 @@ class IncidentProcessor:
         """
         with self.db.lock, self.db.atomic():
             item = load_item(self.db, item_id)
-            row = self.db.execute("select revision, story_id from items where id = ?", [item_id]).fetchone()
-            revision, story_id = row
+            revision, story_id, item_backlog = self.db.execute(
+                "select revision, story_id, backlog from items where id = ?", [item_id]).fetchone()
             found = {self._ids[m.incident]: m for m in self._matcher.match(item) if m.incident in self._ids}
             if only is not None:
                 found = {k: v for k, v in found.items() if k in only}
@@ -83,6 +84,10 @@ class IncidentProcessor:
             involved = sorted((set(found) | already) - rejected)
             if only is not None:
                 involved = [i for i in involved if i in only]
+            def common(incident_id: int) -> dict:
+                return {"incident_id": incident_id, "item": item, "item_id": item_id, "story_id": story_id,
+                        "outcome": outcome, "status": "recorded" if backfill or item_backlog else "pending"}
+
             if involved:
                 befores = {i: compute_toll(ledger_entries(self.db, i)) for i in involved}
                 newly = set()
@@ -96,26 +101,29 @@ class IncidentProcessor:
                     store_claims(self.db, item_id, revision=revision, claims=self.extract(item.text, item.lang))
                 for incident_id in involved:
                     slug = self._incidents[incident_id].slug
-                    events: list[TollEvent] = []
                     if incident_id in newly:
-                        events.append(story_event(slug, story_id=story_id, outlet=item.outlet or item.feed_id,
-                                                  title=item.title))
+                        self._queue([story_event(slug, story_id=story_id, outlet=item.outlet or item.feed_id,
+                                                 title=item.title)], kind="story", **common(incident_id))
                     after = compute_toll(ledger_entries(self.db, incident_id))
-                    events += toll_events(befores[incident_id], after, incident=slug)
-                    for event in events:
-                        self._queue(event, incident_id=incident_id, item=item, item_id=item_id, story_id=story_id,
-                                    outcome=outcome, status="recorded" if backfill else "pending")
+                    changes = toll_events(befores[incident_id], after, incident=slug)
+                    if changes:
+                        self._queue(changes, kind="toll_change", **common(incident_id))
             if only is None:
                 self.db.execute("update items set processed_at = ? where id = ?", [utc_now_iso(), item_id])
             outcome.items += 1
 
-    def _queue(self, event: TollEvent, *, incident_id: int, item: Item, item_id: int, story_id: int,
-               outcome: ProcessOutcome, status: str) -> None:
-        kind = "story" if event.kind == "new_story" else "toll_change"
-        payload = {"event": event.kind, "text": event.text, "metric": event.metric, "source": event.source,
+    def _queue(self, events: list[TollEvent], *, kind: str, incident_id: int, item: Item, item_id: int,
+               story_id: int, outcome: ProcessOutcome, status: str) -> None:
+        """One alert per item and kind: the toll changes one article brings are one message, not five."""
+        key = events[0].key if len(events) == 1 else "+".join(sorted(e.key for e in events))
+        if len(key) > 200:
+            key = "sha1:" + hashlib.sha1(key.encode()).hexdigest()
+        payload = {"events": [{"kind": e.kind, "text": e.text, "metric": e.metric, "source": e.source}
+                              for e in events],
+                   "text": "\n".join(e.text for e in events),
                    "title": item.title, "link": item.link, "outlet": item.outlet or item.feed_id,
                    "published": item.published.isoformat(), "story_id": story_id}
-        if enqueue(self.db, key=event.key, incident_id=incident_id, kind=kind, payload=payload, item_id=item_id,
+        if enqueue(self.db, key=key, incident_id=incident_id, kind=kind, payload=payload, item_id=item_id,
                    status=status):
             outcome.alerts.append(self.db.execute("select id from outbox where idempotency_key = ?",
-                                                  [event.key]).fetchone()[0])
+                                                  [key]).fetchone()[0])

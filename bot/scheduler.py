@@ -56,17 +56,16 @@ class FeedScheduler:
         self.scheduler.shutdown(wait=True)
 
     def reload_feeds(self, *, initial: bool = False) -> None:
-        """Pick up feeds.yaml changes; a broken file keeps the last good schedule running."""
+        """Pick up feeds.yaml changes and feeds added or paused in Slack; a broken file keeps the last good schedule."""
         path = Path(self.settings.feeds_path)
         with self._lock:
             try:
                 mtime = path.stat().st_mtime
             except FileNotFoundError:
                 mtime = None
-            if not initial and mtime == self._feeds_mtime:
-                return
+            file_changed = initial or mtime != self._feeds_mtime
             self._feeds_mtime = mtime
-            if mtime is not None:
+            if file_changed and mtime is not None:
                 try:
                     changes = sync_file_feeds(self.db, load_feeds(path))
                 except FeedsFileError as exc:

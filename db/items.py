@@ -27,7 +27,7 @@ def item_fingerprint(item: Item) -> str:
     return content_fingerprint(item.title, item.summary, item.content)
 
 
-def store_items(db, feed_id: str, items: list[Item], *, seen_at: str) -> StoreOutcome:
+def store_items(db, feed_id: str, items: list[Item], *, seen_at: str, backlog: bool = False) -> StoreOutcome:
     """Insert new entries, revise changed ones; call inside the poll's transaction.
 
     An entry repeated inside one feed document (same guid) is stored once: the
@@ -42,7 +42,7 @@ def store_items(db, feed_id: str, items: list[Item], *, seen_at: str) -> StoreOu
         fingerprint = item_fingerprint(item)
         existing = known.get(guid)
         if existing is None:
-            outcome.new_ids.append(_insert(db, item, fingerprint=fingerprint, seen_at=seen_at))
+            outcome.new_ids.append(_insert(db, item, fingerprint=fingerprint, seen_at=seen_at, backlog=backlog))
         elif existing["fingerprint"] != fingerprint:
             _revise(db, existing, item, fingerprint=fingerprint, seen_at=seen_at)
             outcome.updated_ids.append(existing["id"])
@@ -61,14 +61,15 @@ def _known(db, feed_id: str, guids: list[str]) -> dict[str, dict]:
     return known
 
 
-def _insert(db, item: Item, *, fingerprint: str, seen_at: str) -> int:
+def _insert(db, item: Item, *, fingerprint: str, seen_at: str, backlog: bool) -> int:
     story_id = _story_for(db, item, fingerprint=fingerprint, seen_at=seen_at)
     cursor = db.execute(
         "insert into items (feed_id, guid, story_id, link, title, summary, content, author, published,"
-        " published_is_first_seen, lang, outlet, fingerprint, first_seen_at, revision, updated)"
-        " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,0)",
+        " published_is_first_seen, lang, outlet, fingerprint, first_seen_at, revision, updated, backlog)"
+        " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,0,?)",
         [item.feed_id, item.guid, story_id, item.link, item.title, item.summary, item.content, item.author,
-         to_iso(item.published), int(item.published_is_first_seen), item.lang, item.outlet, fingerprint, seen_at])
+         to_iso(item.published), int(item.published_is_first_seen), item.lang, item.outlet, fingerprint, seen_at,
+         int(backlog)])
     return cursor.lastrowid
 
 

@@ -107,3 +107,10 @@ def m004_near_duplicate_stories(db):
     db["stories"].add_column("signature", str)
     db["story_bands"].create({"band_key": str, "story_id": int}, pk=("band_key", "story_id"),
                              foreign_keys=[("story_id", "stories", "id")])
+
+
+@migrations()
+def m005_item_backlog(db):
+    # Items found by a feed's first successful poll are its backlog: their figures count, their
+    # alerts are recorded, not posted, so adding a feed never floods a channel.
+    db["items"].add_column("backlog", int, not_null_default=0)

@@ -79,8 +79,15 @@ def test_bad_since_date_is_a_clear_error(tmp_path):
     assert done.returncode == 2 and "2024-09-17" in done.stderr
 
 
-def test_demo_serves_the_founding_articles_and_stores_them():
+def test_demo_replays_the_founding_case_and_answers_the_toll():
     done = run_cli("demo")
     assert done.returncode == 0, done.stderr
-    assert "polled 4 feed(s): 5 new item(s), 0 failed" in done.stdout
-    assert "Mali Junta Faces Scrutiny After Attack Near Bamako" in done.stdout
+    out = done.stdout
+    assert out.count("polled 4 feed(s)") == 5 and "failed" in out and ", 0 failed" in out
+    assert "ALERT [bamako-attacks] New story matched: Mali Security Under Scrutiny" in out
+    assert "Official toll (killed) rises from some to 77" in out
+    toll = out.split("> /incident bamako toll")[1].split("> /incident bamako timeline")[0]
+    assert "Leading: 77 (official sources" in toll and "Leading: 255 (official sources" in toll
+    assert "more than 75" in toll and "up to 100" in toll and "hundreds" in toll
+    sources = out.split("> /incident bamako sources")[1]
+    assert "Mali Junta Faces Scrutiny After Attack Near Bamako" not in sources  # the Kati look-alike

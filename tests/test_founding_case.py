@@ -140,3 +140,39 @@ def test_unknown_incident_gets_the_candidates_never_a_guess(db, desk):
     assert not reply.ok and set(reply.candidates) == {"bamako-attacks", "bamako-floods"}
     unknown = desk.ask("/incident kidal toll")
     assert not unknown.ok and "kidal" in unknown.text
+
+
+def bamako_id(db):
+    (row,) = db.query("select id from incidents where slug = 'bamako-attacks'")
+    return row["id"]
+
+
+def test_not_this_incident_detaches_the_item_recomputes_the_toll_and_is_remembered(db, client, settings, seeds,
+                                                                                   desk):
+    desk.ask(TRACK)
+    poll_seeds(db, client, settings, seeds)
+    desk.processor.process_pending()
+    (item,) = db.query("select id from items where feed_id = 'actualnews'")
+    assert figure(toll_of(db), "killed", "leaked_documents") is not None
+    desk.detach(bamako_id(db), item["id"], user="U_EDITOR")
+    assert figure(toll_of(db), "killed", "leaked_documents") is None
+    db.execute("update items set processed_at = null")
+    db.conn.commit()
+    desk.processor.process_pending()  # re-reading the item does not re-attach it
+    assert figure(toll_of(db), "killed", "leaked_documents") is None
+    (entry,) = db.query("select * from audit_log where action = 'not_this_incident'")
+    assert entry["actor"] == "U_EDITOR"
+
+
+def test_wrong_figure_leaves_the_toll_and_verified_shows_in_the_answer(db, client, settings, seeds, desk):
+    desk.ask(TRACK)
+    poll_seeds(db, client, settings, seeds)
+    desk.processor.process_pending()
+    (leak,) = db.query("select id from claims where source = 'leaked_documents' and metric = 'killed'")
+    desk.judge_claim(leak["id"], verdict="wrong", user="U_EDITOR")
+    assert figure(toll_of(db), "killed", "leaked_documents") is None
+    official = list(db.query("select id from claims where source = 'official' and value = 77"))
+    desk.judge_claim(official[0]["id"], verdict="verified", user="U_CHIEF")
+    reply = desk.ask("/incident bamako toll")
+    import json
+    assert "verified by <@U_CHIEF>" in json.dumps(reply.blocks and [b.to_dict() for b in reply.blocks])

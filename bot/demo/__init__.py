@@ -30,9 +30,7 @@ def rss_document(*, title: str, site: str, articles: list[dict]) -> bytes:
         text = article_text(article["file"])
         paragraphs = "".join(f"<p>{escape(p.strip())}</p>" for p in text.split("\n") if p.strip())
         first = next(p for p in text.split("\n") if len(p.strip()) > 80)
-        published = article["published"]
-        if isinstance(published, str):
-            published = datetime.fromisoformat(published.replace("Z", "+00:00"))
+        published = published_at(article)
         link = f"{site}/articles/{Path(article['file']).stem}.html?utm_source=rss"
         items.append(
             "<item>"
@@ -50,14 +48,24 @@ def rss_document(*, title: str, site: str, articles: list[dict]) -> bytes:
             + "".join(items) + "</channel></rss>").encode("utf-8")
 
 
-def seed_routes() -> dict[str, Response]:
-    """path → RSS response for each demo feed."""
+def published_at(article: dict) -> datetime:
+    value = article["published"]
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def seed_routes(as_of: datetime | None = None) -> dict[str, Response]:
+    """path → RSS response for each demo feed, with only the articles published by `as_of`."""
     routes = {}
     for feed in seed_manifest():
         site = f"https://{feed['id']}.example"
-        routes[f"/feeds/{feed['id']}.xml"] = Response(rss_document(title=feed["title"], site=site,
-                                                                   articles=feed["articles"]))
+        articles = [a for a in feed["articles"] if as_of is None or published_at(a) <= as_of]
+        routes[f"/feeds/{feed['id']}.xml"] = Response(rss_document(title=feed["title"], site=site, articles=articles))
     return routes
+
+
+# The demo's clock: a first poll on the day of the attacks, then the days coverage moved.
+DEMO_STEPS = ("2024-09-17T12:00:00+00:00", "2024-09-18T12:00:00+00:00", "2024-09-19T18:00:00+00:00",
+              "2024-09-20T18:00:00+00:00", "2024-09-24T12:00:00+00:00")
 
 
 def seed_feeds_yaml(base_url: str) -> str:

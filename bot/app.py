@@ -1,0 +1,176 @@
+"""The Slack app: builds the slack_bolt App, wires the handlers, the alert sender and the scheduler.
+
+The one module in bot/ that imports slack_bolt. Modes: Socket Mode when SLACK_APP_TOKEN is
+set (no public URL needed), HTTP mode (/slack/events, signatures verified by Bolt) with a
+signing secret, console mode otherwise. Whatever the mode, one process runs one scheduler.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from socketserver import ThreadingMixIn
+from typing import Callable
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import alert_blocks, parent_blocks
+from bot.config import Settings, SlackSettings
+from bot.desk import Desk
+from bot.slack_sender import SenderSettings, SlackSender, make_web_client
+from bot.toll import Figure
+from db.incidents import active_incidents
+from handlers import actions as action_handlers
+from handlers import feeds as feeds_handlers
+from handlers import incident as incident_handlers
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Deps:
+    """What the handlers need, passed in so tests can build them around a fake Slack."""
+
+    db: object
+    desk: Desk
+    settings: Settings
+    slack: SlackSettings
+    sender: SlackSender | None = None
+    _workspace_admins: dict[str, bool] = field(default_factory=dict)
+
+    def is_admin(self, client: WebClient, user: str) -> bool:
+        """Listed in INCIDENT_DESK_ADMINS, or (when enabled) a workspace admin or owner."""
+        if user in self.slack.admins:
+            return True
+        if not self.slack.workspace_admins_are_admins:
+            return False
+        if user not in self._workspace_admins:
+            try:
+                info = client.users_info(user=user)["user"]
+                self._workspace_admins[user] = bool(info.get("is_admin") or info.get("is_owner"))
+            except SlackApiError as exc:
+                logger.warning("users.info failed; treating as non-admin: %s", exc.response.get("error"))
+                return False
+        return self._workspace_admins[user]
+
+    def after_feedback(self, incident_id: int | None) -> None:
+        """An editor changed what counts: the thread's parent must show the new toll."""
+        if self.sender is None:
+            return
+        ids = [incident_id] if incident_id is not None else list(active_incidents(self.db))
+        for one in ids:
+            try:
+                self.sender.refresh_parent(one)
+            except Exception:  # Slack trouble must not turn a recorded decision into an error
+                logger.exception("parent refresh failed", extra={"incident_id": one})
+
+
+def build_app(deps: Deps, *, client: WebClient, signing_secret: str | None = None,
+              process_before_response: bool = False, token_verification: bool = True) -> App:
+    """The Bolt app with every handler registered."""
+    app = App(client=client, signing_secret=signing_secret or "unused-in-socket-mode",
+              process_before_response=process_before_response, token_verification_enabled=token_verification,
+              request_verification_enabled=signing_secret is not None, name="incident-desk")
+    incident_handlers.register(app, deps)
+    feeds_handlers.register(app, deps)
+    action_handlers.register(app, deps)
+    return app
+
+
+def make_renderers(desk: Desk) -> tuple[Callable, Callable]:
+    """The sender's renderers: the parent carries the current toll, computed by the answer's own code."""
+
+    def render_parent(db, incident_id: int):
+        incident = active_incidents(db).get(incident_id)
+        if incident is None:
+            return "Incident no longer tracked", []
+        toll = desk.toll(incident_id)
+        blocks = parent_blocks(incident, toll, verified=desk.verified_figures(incident_id))
+        return f"{incident.name}: current toll", blocks
+
+    def render_alert(db, row: dict):
+        payload = json.loads(row["payload"] or "{}")
+        payload["item_id"] = row.get("item_id")
+        with db.lock:
+            claims = [dict(r) for r in db.query(
+                "select id, metric, source, value, low, high, qualifier, vague from claims"
+                " where item_id = ? and status = 'current' order by start", [row.get("item_id")])]
+        wanted = {(e.get("metric"), e.get("source")) for e in payload.get("events", [])}
+        relevant = [c for c in claims if (c["metric"], c["source"]) in wanted] or claims
+        for claim in relevant:
+            claim["figure"] = Figure(value=claim["value"], qualifier=claim["qualifier"], low=claim["low"],
+                                     high=claim["high"], vague=claim["vague"]).text
+        text = payload.get("text") or payload.get("title") or "Incident update"
+        return text[:3000], alert_blocks(incident_id=row["incident_id"], payload=payload, claims=relevant)
+
+    return render_parent, render_alert
+
+
+def make_sender(db, desk: Desk, client: WebClient, slack: SlackSettings) -> SlackSender:
+    render_parent, render_alert = make_renderers(desk)
+
+    def notify_admins(text: str) -> None:
+        targets = [slack.admin_channel] if slack.admin_channel else sorted(slack.admins)
+        for target in targets:
+            try:
+                client.chat_postMessage(channel=target, text=f":rotating_light: Incident Desk: {text}")
+            except SlackApiError as exc:
+                logger.error("could not tell the admins (%s): %s", exc.response.get("error"), text)
+        if not targets:
+            logger.error("no admin to tell: %s", text)
+
+    settings = SenderSettings(rate_per_channel=slack.channel_messages_per_minute / 60.0)
+    return SlackSender(db, client=client, render_parent=render_parent, render_alert=render_alert,
+                       notify_admins=notify_admins, settings=settings)
+
+
+def make_client(slack: SlackSettings) -> WebClient:
+    return make_web_client(token=slack.bot_token, base_url=slack.api_url)
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        logger.debug("http: " + args[0], *args[1:])
+
+
+def http_server(app: App, *, port: int, host: str = "0.0.0.0"):
+    """A threaded WSGI server: Slack's requests on /slack/events, a health check on /healthz."""
+    slack = SlackRequestHandler(app)
+
+    def wsgi(environ, start_response):
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        return slack(environ, start_response)
+
+    return make_server(host, port, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+
+
+def serve(app: App, slack: SlackSettings, *, stop: threading.Event) -> None:
+    """Serve Slack in the configured mode until `stop` is set."""
+    if slack.mode == "socket":
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(app, app_token=slack.app_token)
+        handler.connect()
+        logger.info("connected to Slack in Socket Mode")
+        stop.wait()
+        handler.close()
+        return
+    server = http_server(app, port=slack.port)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    logger.info("listening for Slack on port %s (/slack/events)", slack.port)
+    stop.wait()
+    server.shutdown()
+    server.server_close()

@@ -1,0 +1,41 @@
+"""/incident: everything `python -m bot ask` does, answered in Slack."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.blocks import DID_YOU_MEAN, SHARE, reply_blocks
+
+logger = logging.getLogger(__name__)
+
+
+def register(app, deps) -> None:
+    """Listen for /incident and for the buttons its replies carry."""
+
+    @app.command("/incident")
+    def incident_command(ack, command, respond):
+        ack()  # Slack wants an answer within 3 seconds; the work happens after
+        text = command.get("text") or ""
+        if text.strip().lower().startswith("track") and "channel:" not in text.lower() and command.get("channel_id"):
+            text += f" channel: <#{command['channel_id']}>"  # alerts go where the incident was started
+        answer(deps, respond, text=text, user=command["user_id"])
+
+    @app.action(SHARE)
+    def share_reply(ack, action, respond, body):
+        ack()
+        reply = deps.desk.ask(action["value"], user=body["user"]["id"])
+        respond(response_type="in_channel", replace_original=False, text=reply.text,
+                blocks=reply_blocks(reply))
+
+    @app.action(re.compile(f"^{DID_YOU_MEAN}_\\d+$"))
+    def did_you_mean(ack, action, respond, body):
+        ack()
+        answer(deps, respond, text=action["value"], user=body["user"]["id"], replace=True)
+
+
+def answer(deps, respond, *, text: str, user: str, replace: bool = False) -> None:
+    """Run the command and answer privately, with a button to share the answer in the channel."""
+    reply = deps.desk.ask(text, user=user)
+    respond(response_type="ephemeral", replace_original=replace, text=reply.text[:3000],
+            blocks=reply_blocks(reply, shareable=True, command=text))
