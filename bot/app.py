@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from socketserver import ThreadingMixIn
 from typing import Callable
@@ -32,6 +33,8 @@ from handlers import incident as incident_handlers
 
 logger = logging.getLogger(__name__)
 
+LISTENER_THREADS = 64
+
 
 @dataclass
 class Deps:
@@ -43,6 +46,19 @@ class Deps:
     slack: SlackSettings
     sender: SlackSender | None = None
     _workspace_admins: dict[str, bool] = field(default_factory=dict)
+    # The slow part of an answer runs here, two at a time: many CPU-bound answers at once would
+    # starve the threads that acknowledge new commands (Python runs one thread at a time).
+    work: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=2,
+                                                                                thread_name_prefix="answer"))
+
+    def later(self, fn: Callable, *args, **kwargs) -> None:
+        """Run fn after the acknowledgement; errors are logged, never lost silently."""
+        def run():
+            try:
+                fn(*args, **kwargs)
+            except Exception:
+                logger.exception("answering a Slack request failed")
+        self.work.submit(run)
 
     def is_admin(self, client: WebClient, user: str) -> bool:
         """Listed in INCIDENT_DESK_ADMINS, or (when enabled) a workspace admin or owner."""
@@ -59,24 +75,26 @@ class Deps:
                 return False
         return self._workspace_admins[user]
 
-    def after_feedback(self, incident_id: int | None) -> None:
+    def after_feedback(self, incident_id: int) -> None:
         """An editor changed what counts: the thread's parent must show the new toll."""
         if self.sender is None:
             return
-        ids = [incident_id] if incident_id is not None else list(active_incidents(self.db))
-        for one in ids:
-            try:
-                self.sender.refresh_parent(one)
-            except Exception:  # Slack trouble must not turn a recorded decision into an error
-                logger.exception("parent refresh failed", extra={"incident_id": one})
+        try:
+            self.sender.refresh_parent(incident_id)
+        except Exception:  # Slack trouble must not turn a recorded decision into an error
+            logger.exception("parent refresh failed", extra={"incident_id": incident_id})
 
 
 def build_app(deps: Deps, *, client: WebClient, signing_secret: str | None = None,
               process_before_response: bool = False, token_verification: bool = True) -> App:
     """The Bolt app with every handler registered."""
+    # Bolt acknowledges a command only once a listener thread has called ack(): with its default
+    # ten threads busy answering (they wait for the database while a poll writes), new commands
+    # would queue for their ack. Many cheap threads keep the ack immediate.
     app = App(client=client, signing_secret=signing_secret or "unused-in-socket-mode",
               process_before_response=process_before_response, token_verification_enabled=token_verification,
-              request_verification_enabled=signing_secret is not None, name="incident-desk")
+              request_verification_enabled=signing_secret is not None, name="incident-desk",
+              listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack"))
     incident_handlers.register(app, deps)
     feeds_handlers.register(app, deps)
     action_handlers.register(app, deps)
@@ -136,6 +154,7 @@ def make_client(slack: SlackSettings) -> WebClient:
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = 128  # socketserver's default of 5 resets a burst of slash commands
 
 
 class _QuietHandler(WSGIRequestHandler):

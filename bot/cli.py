@@ -71,10 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_claims_arguments(parser: argparse.ArgumentParser) -> None:
-    try:  # TEMP until bot.claims.cli lands
-        from bot.claims import cli as claims_cli
-    except ImportError:
-        return
+    from bot.claims import cli as claims_cli
+
 
     claims_cli.add_arguments(parser)
     parser.set_defaults(handler=lambda args, settings: claims_cli.run(args))

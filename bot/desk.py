@@ -116,6 +116,13 @@ class Desk:
         return (f"Marked verified: “{quote}”" if verdict == "verified"
                 else f"Rejected as a wrong figure: “{quote}”; the toll no longer counts it.")
 
+    def incidents_of_claim(self, claim_id: int) -> list[int]:
+        """The incidents whose toll a claim counts in."""
+        with self.db.lock:
+            return [r[0] for r in self.db.execute(
+                "select matches.incident_id from claims join matches on matches.item_id = claims.item_id"
+                " where claims.id = ? and matches.status = 'matched'", [claim_id])]
+
     def _item_title(self, item_id: int) -> str:
         with self.db.lock:
             row = self.db.execute("select title from items where id = ?", [item_id]).fetchone()

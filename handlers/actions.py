@@ -14,14 +14,25 @@ def register(app, deps) -> None:
     def not_this_incident(ack, action, body, respond):
         ack()
         incident_id, item_id = (int(part) for part in action["value"].split(":"))
-        text = deps.desk.detach(incident_id, item_id, user=body["user"]["id"])
-        deps.after_feedback(incident_id)
-        respond(response_type="ephemeral", replace_original=False, text=text)
+        deps.later(not_this_incident_reply, deps, respond, incident_id=incident_id, item_id=item_id,
+                   user=body["user"]["id"])
 
     @app.action(CLAIM_MENU)
     def claim_menu(ack, action, body, respond):
         ack()
         verdict, claim_id = action["selected_option"]["value"].split(":")
-        text = deps.desk.judge_claim(int(claim_id), verdict=verdict, user=body["user"]["id"])
-        deps.after_feedback(None)
-        respond(response_type="ephemeral", replace_original=False, text=text)
+        deps.later(claim_reply, deps, respond, claim_id=int(claim_id), verdict=verdict, user=body["user"]["id"])
+
+
+def not_this_incident_reply(deps, respond, *, incident_id: int, item_id: int, user: str) -> None:
+    text = deps.desk.detach(incident_id, item_id, user=user)
+    deps.after_feedback(incident_id)
+    respond(response_type="ephemeral", replace_original=False, text=text)
+
+
+def claim_reply(deps, respond, *, claim_id: int, verdict: str, user: str) -> None:
+    text = deps.desk.judge_claim(claim_id, verdict=verdict, user=user)
+    incident_ids = deps.desk.incidents_of_claim(claim_id)
+    for incident_id in incident_ids:
+        deps.after_feedback(incident_id)
+    respond(response_type="ephemeral", replace_original=False, text=text)

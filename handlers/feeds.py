@@ -18,13 +18,17 @@ def register(app, deps) -> None:
     @app.command("/feeds")
     def feeds_command(ack, command, respond, client):
         ack()
-        user = command["user_id"]
-        if not deps.is_admin(client, user):
-            respond(response_type="ephemeral",
-                    text="Sorry, only the desk's admins can manage feeds. Ask one of them, or see /incident help.")
-            return
-        text = run_feeds_command(deps, command.get("text") or "", user=user)
-        respond(response_type="ephemeral", text=text[:3000], blocks=[b.to_dict() for b in text_sections(text)])
+        deps.later(feeds_reply, deps, client, respond, text=command.get("text") or "", user=command["user_id"])
+
+
+def feeds_reply(deps, client, respond, *, text: str, user: str) -> None:
+    """Check the rights, run the command, answer privately."""
+    if not deps.is_admin(client, user):
+        respond(response_type="ephemeral",
+                text="Sorry, only the desk's admins can manage feeds. Ask one of them, or see /incident help.")
+        return
+    reply = run_feeds_command(deps, text, user=user)
+    respond(response_type="ephemeral", text=reply[:3000], blocks=[b.to_dict() for b in text_sections(reply)])
 
 
 def run_feeds_command(deps, text: str, *, user: str) -> str:

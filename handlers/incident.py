@@ -19,19 +19,23 @@ def register(app, deps) -> None:
         text = command.get("text") or ""
         if text.strip().lower().startswith("track") and "channel:" not in text.lower() and command.get("channel_id"):
             text += f" channel: <#{command['channel_id']}>"  # alerts go where the incident was started
-        answer(deps, respond, text=text, user=command["user_id"])
+        deps.later(answer, deps, respond, text=text, user=command["user_id"])
 
     @app.action(SHARE)
     def share_reply(ack, action, respond, body):
         ack()
-        reply = deps.desk.ask(action["value"], user=body["user"]["id"])
-        respond(response_type="in_channel", replace_original=False, text=reply.text,
-                blocks=reply_blocks(reply))
+        deps.later(share, deps, respond, text=action["value"], user=body["user"]["id"])
 
     @app.action(re.compile(f"^{DID_YOU_MEAN}_\\d+$"))
     def did_you_mean(ack, action, respond, body):
         ack()
-        answer(deps, respond, text=action["value"], user=body["user"]["id"], replace=True)
+        deps.later(answer, deps, respond, text=action["value"], user=body["user"]["id"], replace=True)
+
+
+def share(deps, respond, *, text: str, user: str) -> None:
+    """Post the answer in the channel for everyone, as the editor asked."""
+    reply = deps.desk.ask(text, user=user)
+    respond(response_type="in_channel", replace_original=False, text=reply.text[:3000], blocks=reply_blocks(reply))
 
 
 def answer(deps, respond, *, text: str, user: str, replace: bool = False) -> None:

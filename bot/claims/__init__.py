@@ -1,0 +1,8 @@
+"""Casualty claims in news text (English and French): every figure, its qualifier and who gives it."""
+
+from .contract import record
+from .extract import extract_claims
+from .lang import detect_lang
+from .toll import text_toll
+
+__all__ = ["extract_claims", "text_toll", "record", "detect_lang"]

@@ -1,0 +1,34 @@
+"""The JSON-lines contract other tools drive the extractor through; keep its shape stable."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from bot.models import Claim
+
+from .extract import mentions
+from .toll import toll_from_mentions
+
+_TOLL_FIELDS = ("value", "low", "high", "qualifier", "source", "quote")
+_CLAIM_FIELDS = tuple(f.name for f in fields(Claim))
+
+
+def claim_dict(claim: Claim) -> dict:
+    """A claim as a plain dict (flat, so cheaper than dataclasses.asdict's deep copy)."""
+    return {k: getattr(claim, k) for k in _CLAIM_FIELDS}
+
+
+def _toll_dict(claim: Claim | None) -> dict | None:
+    """The toll fields of the contract for one claim, or None."""
+    return None if claim is None else {k: getattr(claim, k) for k in _TOLL_FIELDS}
+
+
+def record(item_id, text: str, lang: str | None = None) -> dict:
+    """{"id", "claims": [...], "toll": {"killed": {...}|None, "injured": {...}|None}} for one text."""
+    ms = mentions(text, lang)
+    toll = toll_from_mentions(ms)
+    return {
+        "id": item_id,
+        "claims": [claim_dict(m.claim) for m in ms],
+        "toll": {"killed": _toll_dict(toll["killed"]), "injured": _toll_dict(toll["injured"])},
+    }

@@ -1,0 +1,326 @@
+"""Text in, casualty claims out: the pure extractor behind `extract_claims`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from bot.models import Claim
+
+from . import patterns as P
+from .distractors import distractor_class
+from .figures import figure_after_or_before, noun_run
+from .implicit import full_name_known, group_count, reduced_metric, subject_before
+from .lang import detect_lang
+from .lexicon import WHO_RE
+from .numbers import find_quantities
+from .sentences import HEAD_CHARS, clauses
+from .sources import Attribution, attributions, source_for
+from .triggers import ACTIVE_STEMS, VERB_STEMS, stems_in, trigger_sentences
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A claim plus what the toll needs to know about its context."""
+
+    claim: Claim
+    hedged: bool = False  # "could be higher", "an estimated": a figure the text itself doubts
+    cumulative: bool = False  # "since 2012": not this event's toll
+    subset: bool = False  # "including six soldiers": part of a larger figure
+    shot: bool = False  # "were shot": killed or injured, outcome not said
+    weak: bool = False  # "a fatal shooting": a death without a count, used only when nothing better
+
+
+def _who(text: str) -> str | None:
+    """The class of people a phrase counts (civilians, soldiers, police, attackers), if it says."""
+    m = WHO_RE.search(text)
+    return m.lastgroup if m else None
+
+
+def _metric(metric: str) -> tuple[str, bool]:
+    """Map an internal metric to a public one, flagging bare "shot" figures."""
+    if metric == "shot":
+        return "killed_or_injured", True
+    return metric, False
+
+
+def _make(sentence: str, offset: int, metric: str, start: int, end: int,
+          value, low, high, qualifier, vague, attrs, *, subset=False, who_text=None, weak=False) -> Mention:
+    """The Mention for a figure at [start, end) of a sentence: its source, who, and its doubts."""
+    metric, shot = _metric(metric)
+    while end > start and sentence[end - 1] in " \t\n,;:":
+        end -= 1  # a quote ends on a word, not on the space or comma a pattern ran into
+    clause = next(((a, b) for a, b in clauses(sentence) if a <= start < b), (0, len(sentence)))
+    attr: Attribution | None = source_for(attrs, start, end, clause)
+    clause_text = sentence[clause[0]:clause[1]]
+    quote = sentence[start:end]
+    claim = Claim(
+        metric=metric, value=value, low=low, high=high, qualifier=qualifier,
+        source=attr.source if attr else "unattributed", quote=quote,
+        start=offset + start, end=offset + end, vague=vague,
+        who=_who(who_text if who_text is not None else quote),
+        source_text=attr.words.strip() if attr else None,
+    )
+    clause_hedged, cumulative = _clause_flags(clause_text)
+    # Doubt in the clause counts for hedged qualifiers; doubt in or right before the quote, always.
+    hedged = clause_hedged and (claim.qualifier != "exact" or bool(P.HEDGE.search(sentence, max(clause[0], start - 60), end)))
+    return Mention(claim, hedged=hedged, cumulative=cumulative,
+                   subset=subset, shot=shot, weak=weak)
+
+
+@lru_cache(maxsize=256)
+def _clause_flags(clause_text: str) -> tuple[bool, bool]:
+    """(hedged, cumulative) for one clause: "could be higher", "since 2012"."""
+    return bool(P.HEDGE.search(clause_text)), bool(P.CUMULATIVE.search(clause_text))
+
+
+def _negated(sentence: str, start: int) -> bool:
+    """"No one was", "not injured", "tried to kill": the words just before deny the figure."""
+    # Read with str methods, not an end-anchored regex: this runs for every candidate figure.
+    tail = sentence[max(0, start - 40):start].lower().split()[-4:]
+    for k, w in enumerate(tail):
+        if k >= len(tail) - 3 and w in P.NEG_WORDS:
+            return True
+        if k + 1 < len(tail) and f"{w} {tail[k + 1]}" in P.NEG_PAIRS:
+            return True
+    return False
+
+
+_JOINS = (" and ", " as well as ", " along with ", " plus ", " et ", " ainsi que ")
+
+
+@dataclass
+class _Sentence:
+    """One sentence being read: its text, what is known of it, and the figures found so far."""
+
+    text: str
+    offset: int
+    lang: str
+    context: str  # the whole text, to check that a lone surname was given in full somewhere
+    stems: set[str]
+    low: str = ""
+    found: list[tuple] = field(default_factory=list)  # arguments for _make, built at the end
+    used: list[tuple[int, int]] = field(default_factory=list)
+
+    def free(self, a: int, b: int) -> bool:
+        """Whether no figure found so far overlaps [a, b)."""
+        return all(b <= s or a >= e for s, e in self.used)
+
+    def add(self, metric: str, start: int, end: int, value, low, high, qualifier: str = "exact",
+            vague: str | None = None, used: tuple[int, int] | None = None, **flags) -> None:
+        """Record a figure; `used` is the span no later pattern may claim again (default: the quote)."""
+        self.found.append((metric, start, end, value, low, high, qualifier, vague, flags))
+        self.used.append(used or (start, end))
+
+    def add_one(self, metric: str, start: int, end: int, **flags) -> None:
+        """An implicit single person: "a journalist was killed"."""
+        self.add(metric, start, end, 1, 1, 1, **flags)
+
+
+def _passive_and_intransitive(st: _Sentence, has_join: bool) -> None:
+    """Verbs read back to their subject: sums ("a mother and her four children were killed") and
+    implicit singulars ("a journalist was killed", "he died")."""
+    sentence, lang = st.text, st.lang
+    for a in P.VERB_ANCHOR[lang].finditer(sentence):
+        hit = subject_before(sentence, a, lang, has_join, st.context or sentence)
+        if hit is None or P.NEG_SUBJECT.search(sentence, max(0, a.start() - 80), a.start()):
+            continue
+        start, total, np = hit
+        if not st.free(start, a.end()) or _negated(sentence, start):
+            continue
+        if a.group("pcw"):
+            metric = P.PASSIVE_METRIC[lang].get(P.norm(a.group("pcw")), "killed")
+        else:
+            metric = P.INTRANS_METRIC[lang][P.norm(a.group("icw"))]
+        if metric in ("shot", "injured") and P.LATER_DIED.match(sentence, a.end()):
+            metric = "killed"  # "was shot and later died"
+        st.add(metric, start, a.end(), total, total, total, who_text=np)
+
+
+def _active_groups(st: _Sentence) -> None:
+    """"killing his five young children as well as his wife" is 6."""
+    for m in P.GROUP_ACTIVE[st.lang].finditer(st.text):
+        if _VERB_NEXT.match(st.text, m.end()):
+            continue  # "shot the customer and both suspects fled": the last "item" starts a new clause
+        total = group_count(m.group("grp"), st.lang)
+        if total is None or not st.free(m.start(), m.end()) or _negated(st.text, m.start()):
+            continue
+        metric = P.ACTIVE_METRIC[st.lang][P.norm(m.group("acv"))]
+        st.add(metric, m.start(), m.end(), total, total, total, who_text=m.group("grp"))
+
+
+_VERB_NEXT = re.compile(r"\s+(?:fled|ran|escaped|drove|left|were|was|are|is|have|had|took|got|went|sont|ont|ont\s+fui)\b",
+                        re.IGNORECASE)
+
+
+def _numbers(st: _Sentence) -> None:
+    """Written figures ("77 confirmed deaths", "killing more than 75"), then the subsets after them
+    ("30 killed, including six soldiers", "dont six soldats")."""
+    sentence, lang = st.text, st.lang
+    quantities = [q for q in find_quantities(sentence, lang) if distractor_class(sentence, q) is None]
+    for q in quantities:
+        if not st.free(q.start, q.end) or _negated(sentence, q.start):
+            continue
+        hit = figure_after_or_before(sentence, q, lang)
+        if hit:
+            metric, start, end, subset = hit
+            st.add(metric, start, end, q.value, q.low, q.high, q.qualifier, q.vague, (q.start, q.end), subset=subset)
+    for q in quantities:
+        if not st.found or not st.free(q.start, q.end):
+            continue
+        if not P.SUBSET_BEFORE.search(sentence, max(0, q.start - 30), q.start):
+            continue
+        run = noun_run(sentence[q.end:q.end + 60], lang)
+        before = [spec for spec in st.found if spec[1] < q.start]
+        if run and before:
+            metric = max(before, key=lambda spec: spec[1])[0]
+            st.add(metric, q.start, q.end + run, q.value, q.low, q.high, q.qualifier, q.vague, (q.start, q.end),
+                   subset=True)
+
+
+def _active_singulars(st: _Sentence, active: bool) -> None:
+    """"shot and killed a man", "the shooting death of Goldie Long", "the man fatally shot by police"."""
+    sentence, lang = st.text, st.lang
+    passes = [P.ACTIVE_SINGULAR[lang]] if active else []
+    if lang == "en" and (" by " in st.low or "found " in st.low) and P.PRE_REDUCED.search(sentence):
+        passes.append(P.REDUCED)
+    for rx in passes:
+        for m in rx.finditer(sentence):
+            if not st.free(m.start(), m.end()) or _negated(sentence, m.start()):
+                continue
+            gd = m.groupdict()
+            np = gd.get("np") or gd.get("pro") or ""
+            if gd.get("acv") and gd["acv"][0].isupper() and np[:1].isupper():
+                continue  # a title-case headline ("Shooting Death Investigation") names no victim
+            if " " not in np.strip() and np[:1].isupper() and not full_name_known(np, st.context or sentence):
+                continue
+            if gd.get("pcw"):
+                metric = reduced_metric(gd["pcw"])
+            elif gd.get("fcw"):
+                metric = "killed"
+            else:
+                metric = P.ACTIVE_METRIC[lang][P.norm(gd["acv"])]
+            if metric in ("shot", "injured") and P.LATER_DIED.match(sentence, m.end()):
+                metric = "killed"
+            st.add_one(metric, m.start(), m.end(), who_text=np)
+
+
+def _left_and_found(st: _Sentence) -> None:
+    """"left a man injured", "found a person shot in the leg", "another with life-threatening injuries"."""
+    if not any(w in st.low for w in ("left", "found", "find", "leav", "injuries")):
+        return
+    sentence = st.text
+    matches = [P.LEFT_FOUND.match(sentence, a.start()) for a in P.LEFT_FOUND_AT.finditer(sentence)]
+    if "injuries" in st.low and P.INJURIES_WITH_AT.search(sentence):
+        matches += list(P.INJURIES_WITH.finditer(sentence))
+    for m in matches:
+        if m and st.free(m.start("np"), m.end()) and not _negated(sentence, m.start()):
+            cw = (m.groupdict().get("cw") or "injuries").lower()
+            if re.match(r"dead|deceased|fatally|shot\s+(?:dead|to)", cw):
+                metric = "killed"
+            elif cw in ("shot", "stabbed") or cw.startswith(("suffering", "with a gun", "with gun", "with a bul")):
+                metric = "shot"
+            else:
+                metric = "injured"
+            st.add_one(metric, m.start("np"), m.end(), who_text=m.group("np"))
+
+
+def _headlines(st: _Sentence) -> None:
+    """Telegraphic titles: "Man shot, killed on Detroit's west side", "after man shot inside"."""
+    sentence = st.text
+    candidates = [P.HEADLINE.match(sentence)] + (list(P.BARE.finditer(sentence)) if st.lang == "en" else [])
+    for m in candidates:
+        if not m or not st.free(m.start("np"), m.end()):
+            continue
+        rest = m.group("rest")
+        words = re.findall(r"[\w'’-]+", rest)
+        if not words or words[0].lower() in ("and", "et", "who", "qui", "says", "said", "was", "is", "has", "had"):
+            continue
+        if P.HEAD_ACTIVE_REST.match(rest) or P.DET_BEFORE.search(sentence, 0, m.start("np")):
+            continue  # "A man shot his wife": the noun is the shooter, and this is prose, not a title
+        metric = ("killed" if P.HEAD_KILLED.search(rest) else "injured" if P.HEAD_INJURED.search(rest)
+                  else "shot" if P.HEAD_SHOT.search(rest) else None)
+        if metric:
+            st.add_one(metric, m.start("np"), m.end(), who_text=m.group("np"))
+
+
+def _implied_deaths(st: _Sentence) -> None:
+    """Deaths said without a count: "a fatal shooting" (1), "a murder-suicide" (2); weak figures."""
+    if st.lang == "en" and not any(w in st.low for w in _DEATH_HINTS):
+        return
+    for m in P.FATAL_EVENT[st.lang].finditer(st.text):
+        if st.free(m.start(), m.end()):
+            st.add("killed", m.start(), m.end(), 1, 1, None, "at_least", weak=True)
+            break
+    for rx, n in P.IMPLIED_DEAD[st.lang]:
+        m = rx.search(st.text)
+        if m and st.free(m.start(), m.end()):
+            st.add("killed", m.start(), m.end(), n, n, None, "at_least", weak=True)
+
+
+_DEATH_HINTS = ("fatal", "deadly", "lethal", "homicide", "murder", "death", "body", "remains")
+
+
+def _ordinal_victims(st: _Sentence) -> None:
+    """"A second victim was found with a gunshot wound": at least two people were hit."""
+    if "second" in st.low or "third" in st.low or "fourth" in st.low or "fifth" in st.low:
+        m = P.ORDINAL_VICTIM.search(st.text)
+        if m and st.free(m.start(), m.end()):
+            n = P.ORDINALS[m.group("n").lower()]
+            st.add("shot", m.start(), m.end(), n, n, None, "at_least", weak=True)
+
+
+def _hurt_without_count(st: _Sentence) -> None:
+    """Someone alive and hurt ("listed in critical condition") or hit ("a gunshot wound"), no count."""
+    for rx, metric, words in ((P.CONDITION, "injured", ("condition",)), (P.WOUND, "shot", ("wound", "injur"))):
+        m = rx.search(st.text) if any(w in st.low for w in words) else None
+        if m and not (metric == "injured" and P.DEATH_WORDS.search(st.text)) and not _negated(st.text, m.start()):
+            st.add_one(metric, m.start(), m.end())
+            return
+
+
+def sentence_mentions(sentence: str, offset: int, lang: str, context: str = "",
+                      stems: set[str] | None = None) -> list[Mention]:
+    """All casualty mentions in one sentence; offset places it in context, the whole text."""
+    st = _Sentence(sentence, offset, lang, context, stems if stems is not None else stems_in(sentence))
+    st.low = sentence.lower()
+    # Families of patterns are tried only when the sentence holds a stem they need (speed only).
+    active = not st.stems.isdisjoint(ACTIVE_STEMS)
+    verbs = lang == "fr" or not st.stems.isdisjoint(VERB_STEMS) or any(w in st.low for w in ("struck", "hit", "treated"))
+    has_join = any(j in st.low for j in _JOINS)
+    # Order matters: a sum or a subject claims its words before the numbers inside it count alone.
+    if verbs:
+        _passive_and_intransitive(st, has_join)
+    if has_join and active:
+        _active_groups(st)
+    _numbers(st)
+    _active_singulars(st, active)
+    if lang == "en":
+        _left_and_found(st)
+    if offset < HEAD_CHARS:  # a feed item is its title, then its body
+        _headlines(st)
+    _implied_deaths(st)
+    if lang == "en":
+        _ordinal_victims(st)
+        if not st.found:
+            _hurt_without_count(st)
+    if not st.found:
+        return []
+    attrs = attributions(sentence)
+    return [_make(sentence, offset, *spec[:8], attrs, **spec[8]) for spec in st.found]
+
+
+def mentions(text: str, lang: str | None = None) -> list[Mention]:
+    """Every casualty mention in a text, in reading order."""
+    lang = lang if lang in ("en", "fr") else detect_lang(text)
+    out: list[Mention] = []
+    for start, end, stems in trigger_sentences(text):
+        out.extend(sentence_mentions(text[start:end], start, lang, text, stems))
+    out.sort(key=lambda m: m.claim.start)
+    return out
+
+
+def extract_claims(text: str, lang: str | None = None) -> list[Claim]:
+    """Every casualty figure in a text, with qualifier, source and quote; lang is "en"/"fr" or detected."""
+    return [m.claim for m in mentions(text, lang)]

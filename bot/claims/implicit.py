@@ -1,0 +1,93 @@
+"""Figures a text gives without a number: "a journalist was killed" (1), "a mother and her four
+children were killed" (5); finding who a verb is about, read backwards from it."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from . import patterns as P
+from .distractors import distractor_class
+from .lexicon import PERSON_SING
+from .numbers import find_quantities
+
+# "Jeremiah Washington, 24, of Memphis, Tennessee, was": up to three comma-separated parts.
+_APPOS_END = re.compile(r"(?:,[^,.;:\"“”]{1,60}){1,3},\s*$")
+_SING_WORDS = {lang: {w.lower() for w in PERSON_SING[lang]} | {"he", "she", "il", "elle", "second", "another", "third"}
+               for lang in P.LANGS}
+
+
+def group_count(group: str, lang: str) -> int | None:
+    """Sum of a list of people ("a mother and her four children" is 5), or None if one is uncounted."""
+    total = 0
+    for item in P.ITEM[lang].finditer(group):
+        text = item.group(0)
+        num = None
+        for q in find_quantities(text, lang):
+            if q.value is not None and not q.vague and distractor_class(text, q) is None:
+                num = q.value
+        if num is None:
+            if P.PERSON_SING_RE[lang].search(text.split()[-1]):
+                num = 1
+            else:
+                return None
+        total += num
+    return total or None
+
+
+def subject_before(sentence: str, anchor: re.Match, lang: str, has_join: bool, context: str):
+    """(start, count, words) of the people a passive/intransitive verb is about, or None."""
+    end = anchor.start()
+    before = sentence[max(0, end - 260):end]
+    base = end - len(before)
+    # Skip an apposition: "Jassely Lupoe, a 5-year-old Latina, was shot".
+    appos = _APPOS_END.search(before, max(0, len(before) - 125))
+    if appos:
+        before = before[:appos.start()]
+    plural = (anchor.group("aux") or "").lower() in P.PLURAL_AUX or bool(anchor.group("icw"))
+    if plural and has_join:
+        g = P.GROUP_END[lang].search(before, max(0, len(before) - 200))
+        if g:
+            total = group_count(g.group("grp"), lang)
+            if total:
+                return base + g.start("grp"), total, g.group("grp")
+    aux = (anchor.group("aux") or "").lower()
+    if aux in P.PLURAL_AUX:
+        return None  # "were killed" with no sum: a count, if any, is the quantity path's job
+    last = before.rstrip()[-40:].split()
+    if not last or (lang == "en" and not _could_end_subject(last[-1], lang)):
+        return None
+    m = P.SUBJECT_END[lang].search(before, max(0, len(before) - 90))
+    if not m:
+        return None
+    np = m.group("np")
+    if " " not in np and np[:1].isupper() and np.lower() not in _SING_WORDS[lang]:
+        if not full_name_known(np, context):
+            return None
+    return base + m.start("np"), 1, np
+
+
+def _could_end_subject(word: str, lang: str) -> bool:
+    """Quick test on the last word before a verb: a person noun, a name, a pronoun, "the 18-year-old"."""
+    w = word.strip("\"“”'’,()[]")
+    return bool(w) and (w[0].isupper() or w.lower() in _SING_WORDS[lang] or w.lower().endswith("-year-old"))
+
+
+def full_name_known(word: str, context: str) -> bool:
+    """A lone capitalised word is a surname only if the text also gives the full name
+    ("William Waldron ... Waldron was shot"); otherwise it is a place or a shop."""
+    return context.count(word) > 1 and bool(_surname_pattern(word).search(context))
+
+
+@lru_cache(maxsize=512)
+def _surname_pattern(word: str) -> re.Pattern:
+    """A full name ending in this word: "William Waldron", "Cheri L. Blocker"."""
+    return re.compile(rf"[A-Z][\w'’-]+\s+(?:[A-Z]\.\s+)?{re.escape(word)}\b")
+
+
+def reduced_metric(cw: str) -> str:
+    """Metric of a participle after its noun: "the man fatally shot by police" is killed."""
+    cw = P.norm(cw)
+    if cw in ("fatally shot", "shot and killed", "shot dead", "killed", "slain"):
+        return "killed"
+    return {"wounded": "injured", "injured": "injured"}.get(cw, "shot")
