@@ -67,7 +67,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--feeds", type=int, default=40, help="fresh feeds the bot's first poll reads")
     parser.add_argument("--items", type=int, default=150, help="items per feed")
+    parser.add_argument("--texts", default=",".join(TEXTS), help="the commands sent, in turn (comma-separated)")
     args = parser.parse_args()
+    texts = args.texts.split(",")
     with tempfile.TemporaryDirectory() as tmp, FakeSlack() as slack, LocalServer() as feeds:
         slack.add_channel("C0MALIDESK1", "mali-desk")
         lines = ["feeds:"]
@@ -96,7 +98,7 @@ def main() -> int:
             with httpx.Client(trust_env=False, timeout=10,
                               limits=httpx.Limits(max_connections=args.concurrency)) as http:
                 def one(i: int) -> float:
-                    body = slash_command("/incident", TEXTS[i % len(TEXTS)], user="U0BENCH01",
+                    body = slash_command("/incident", texts[i % len(texts)], user="U0BENCH01",
                                          response_url=catcher.url)
                     started = time.perf_counter()
                     response = http.post(url, content=body.encode(), headers=signed_headers(body))

@@ -21,12 +21,9 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import alert_blocks, parent_blocks
 from bot.config import Settings, SlackSettings
 from bot.desk import Desk
 from bot.slack_sender import SenderSettings, SlackSender, make_web_client
-from bot.toll import Figure
-from db.incidents import active_incidents
 from handlers import actions as action_handlers
 from handlers import feeds as feeds_handlers
 from handlers import incident as incident_handlers
@@ -101,36 +98,12 @@ def build_app(deps: Deps, *, client: WebClient, signing_secret: str | None = Non
     return app
 
 
-def make_renderers(desk: Desk) -> tuple[Callable, Callable]:
-    """The sender's renderers: the parent carries the current toll, computed by the answer's own code."""
-
-    def render_parent(db, incident_id: int):
-        incident = active_incidents(db).get(incident_id)
-        if incident is None:
-            return "Incident no longer tracked", []
-        toll = desk.toll(incident_id)
-        blocks = parent_blocks(incident, toll, verified=desk.verified_figures(incident_id))
-        return f"{incident.name}: current toll", blocks
-
-    def render_alert(db, row: dict):
-        payload = json.loads(row["payload"] or "{}")
-        payload["item_id"] = row.get("item_id")
-        with db.lock:
-            claims = [dict(r) for r in db.query(
-                "select id, metric, source, value, low, high, qualifier, vague from claims"
-                " where item_id = ? and status = 'current' order by start", [row.get("item_id")])]
-        wanted = {(e.get("metric"), e.get("source")) for e in payload.get("events", [])}
-        relevant = [c for c in claims if (c["metric"], c["source"]) in wanted] or claims
-        for claim in relevant:
-            claim["figure"] = Figure(value=claim["value"], qualifier=claim["qualifier"], low=claim["low"],
-                                     high=claim["high"], vague=claim["vague"]).text
-        text = payload.get("text") or payload.get("title") or "Incident update"
-        return text[:3000], alert_blocks(incident_id=row["incident_id"], payload=payload, claims=relevant)
-
-    return render_parent, render_alert
+def make_renderers(desk) -> tuple[Callable, Callable]:
+    """The sender's renderers, drawn by the desk (in this process or its own): the parent shows the current toll."""
+    return (lambda db, incident_id: desk.parent_message(incident_id)), (lambda db, row: desk.alert_message(row))
 
 
-def make_sender(db, desk: Desk, client: WebClient, slack: SlackSettings) -> SlackSender:
+def make_sender(db, desk, client: WebClient, slack: SlackSettings) -> SlackSender:
     render_parent, render_alert = make_renderers(desk)
 
     def notify_admins(text: str) -> None:

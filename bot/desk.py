@@ -11,12 +11,13 @@ from bot.incident_commands import CommandError, parse_command, parse_track_args,
 from bot.matching import Matcher
 from bot.models import Incident
 from bot.processing import IncidentProcessor, ProcessOutcome
-from bot.blocks import toll_blocks
-from bot.toll import Figure, compute_toll
+from bot.blocks import alert_blocks, parent_blocks, toll_blocks
+from bot.toll import Figure
+from bot.toll_cache import TollCache
 from db import utc_now_iso
 from db.audit import audit
 from db.incidents import active_incidents, insert_incident, taken_slugs, untrack_incident
-from db.ledger import ledger_entries
+from db.connection import writing
 
 
 @dataclass
@@ -31,12 +32,36 @@ class Reply:
     blocks: list = field(default_factory=list)  # Block Kit of the same answer, when richer than the text
 
 
+def verified_figures(entries) -> dict[tuple[str, str, str], str]:
+    """(metric, source, figure text) → the editor who verified that figure."""
+    return {(e.claim.metric, e.claim.source, Figure.from_claim(e.claim).text): e.verified_by
+            for e in entries if e.verified_by and e.status == "current"}
+
+
 class Desk:
     """Answers /incident commands; owns the processor so tracking and polling share one matcher."""
 
     def __init__(self, db, *, processor: IncidentProcessor | None = None):
         self.db = db
-        self.processor = processor or IncidentProcessor(db)
+        self._processor = processor
+        self.tolls = TollCache(db)
+        self._incidents: tuple[tuple, dict[int, Incident]] | None = None
+
+    @property
+    def processor(self) -> IncidentProcessor:
+        """Built on first use: its matcher takes a second or two, and only track/untrack need it here."""
+        if self._processor is None:
+            self._processor = IncidentProcessor(self.db)
+        return self._processor
+
+    def incidents(self) -> dict[int, Incident]:
+        """Tracked incidents, re-read only when one was tracked or untracked."""
+        with self.db.lock:
+            version = self.db.execute(
+                "select count(*), coalesce(max(id), 0), count(removed_at) from incidents").fetchone()
+        if self._incidents is None or self._incidents[0] != version:
+            self._incidents = (version, active_incidents(self.db))
+        return self._incidents[1]
 
     def ask(self, text: str, *, user: str | None = None, today: date | None = None) -> Reply:
         """Run one /incident command and return the reply."""
@@ -45,7 +70,7 @@ class Desk:
             if command.command == "help":
                 return Reply(render.render_help())
             if command.command == "list":
-                return Reply(render.render_list(list(active_incidents(self.db).values())))
+                return Reply(render.render_list(list(self.incidents().values())))
             if command.command == "track":
                 return self.track(command.args, user=user, today=today or datetime.now(timezone.utc).date())
             found = self._resolve(command.name)
@@ -61,14 +86,15 @@ class Desk:
             reply = Reply(self.view(command.command, incident_id, incident), incident=incident.slug,
                           view=command.command)
             if command.command == "toll":
-                reply.blocks = toll_blocks(incident, self.toll(incident_id),
-                                           verified=self.verified_figures(incident_id))
+                ledger = self.tolls.get(incident_id)
+                reply.blocks = [block.to_dict() for block in
+                                toll_blocks(incident, ledger.toll, verified=verified_figures(ledger.entries))]
             return reply
         except CommandError as exc:
             return Reply(str(exc), ok=False)
 
     def _resolve(self, name: str) -> tuple[int, Incident] | Reply:
-        incidents = active_incidents(self.db)
+        incidents = self.incidents()
         resolution = resolve_incident(name, incidents.values())
         if resolution.incident is None:
             return Reply(render.render_candidates(name, resolution.candidates), ok=False,
@@ -76,21 +102,42 @@ class Desk:
         incident_id = next(i for i, inc in incidents.items() if inc.slug == resolution.incident.slug)
         return incident_id, resolution.incident
 
+    def parent_message(self, incident_id: int) -> tuple[str, list[dict]]:
+        """The incident thread's parent message: the current toll, the same computation as the answers."""
+        incident = self.incidents().get(incident_id)
+        if incident is None:
+            return "Incident no longer tracked", []
+        ledger = self.tolls.get(incident_id)
+        return f"{incident.name}: current toll", parent_blocks(incident, ledger.toll,
+                                                               verified=verified_figures(ledger.entries))
+
+    def alert_message(self, row: dict) -> tuple[str, list[dict]]:
+        """One outbox row as a Slack message, with feedback buttons for the figures it is about."""
+        payload = json.loads(row["payload"] or "{}")
+        payload["item_id"] = row.get("item_id")
+        with self.db.lock:
+            claims = [dict(r) for r in self.db.query(
+                "select id, metric, source, value, low, high, qualifier, vague from claims"
+                " where item_id = ? and status = 'current' order by start", [row.get("item_id")])]
+        wanted = {(e.get("metric"), e.get("source")) for e in payload.get("events", [])}
+        relevant = [c for c in claims if (c["metric"], c["source"]) in wanted] or claims
+        for claim in relevant:
+            claim["figure"] = Figure(value=claim["value"], qualifier=claim["qualifier"], low=claim["low"],
+                                     high=claim["high"], vague=claim["vague"]).text
+        text = payload.get("text") or payload.get("title") or "Incident update"
+        return text[:3000], alert_blocks(incident_id=row["incident_id"], payload=payload, claims=relevant)
+
     def toll(self, incident_id: int):
         """The incident's toll now: the one computation alerts and answers share."""
-        with self.db.lock:
-            return compute_toll(ledger_entries(self.db, incident_id))
+        return self.tolls.get(incident_id).toll
 
     def verified_figures(self, incident_id: int) -> dict[tuple[str, str, str], str]:
         """(metric, source, figure text) → the editor who verified it."""
-        with self.db.lock:
-            entries = ledger_entries(self.db, incident_id)
-        return {(e.claim.metric, e.claim.source, Figure.from_claim(e.claim).text): e.verified_by
-                for e in entries if e.verified_by and e.status == "current"}
+        return verified_figures(self.tolls.get(incident_id).entries)
 
     def detach(self, incident_id: int, item_id: int, *, user: str) -> str:
         """"Not this incident": the item and its figures leave the incident, and stay out."""
-        with self.db.lock, self.db.atomic():
+        with writing(self.db):
             changed = self.db.execute(
                 "update matches set status = 'rejected', decided_by = ?, decided_at = ? where incident_id = ?"
                 " and item_id = ? and status = 'matched'", [user, utc_now_iso(), incident_id, item_id]).rowcount
@@ -102,7 +149,7 @@ class Desk:
 
     def judge_claim(self, claim_id: int, *, verdict: str, user: str) -> str:
         """An editor marks a figure verified, or rejects it as wrong (it leaves the toll)."""
-        with self.db.lock, self.db.atomic():
+        with writing(self.db):
             if verdict == "verified":
                 self.db.execute("update claims set verified_by = ?, verified_at = ? where id = ?",
                                 [user, utc_now_iso(), claim_id])
@@ -130,9 +177,8 @@ class Desk:
 
     def view(self, view: str, incident_id: int, incident: Incident) -> str:
         """The text of summary, toll, timeline or sources for one incident."""
-        with self.db.lock:
-            entries = ledger_entries(self.db, incident_id)
-        toll = compute_toll(entries)
+        ledger = self.tolls.get(incident_id)
+        entries, toll = ledger.entries, ledger.toll
         if view == "toll":
             return render.render_toll(incident, toll)
         if view == "timeline":

@@ -15,6 +15,7 @@ from bot.parse import NotAFeed, parse_feed
 from db import utc_now_iso
 from db.audit import audit
 from db.feeds import feed_health, get_feed_row, row_to_config
+from db.connection import writing
 
 DEFAULT_INTERVAL = "10m"
 
@@ -82,7 +83,7 @@ def add_feed(db, url: str, *, user: str, settings: Settings, allow_private: bool
     if not check.ok:
         raise FeedAdminError(check.message)
     feed_id = feed_id or _new_id(db, check.title or url)
-    with db.lock, db.atomic():
+    with writing(db):
         existing = get_feed_row(db, feed_id)
         values = {"id": feed_id, "url": url, "interval_seconds": seconds, "channel": channel, "enabled": 1,
                   "tags": "[]", "origin": "slack", "title": check.title, "added_by": user,
@@ -97,7 +98,7 @@ def add_feed(db, url: str, *, user: str, settings: Settings, allow_private: bool
 
 def set_feed_state(db, feed_id: str, *, action: str, user: str) -> str:
     """remove, pause or resume a feed added in Slack; feeds.yaml's own feeds stay managed by the file."""
-    with db.lock, db.atomic():
+    with writing(db):
         row = get_feed_row(db, feed_id)
         if row is None or row["removed_at"]:
             raise FeedAdminError(f"No feed {feed_id!r}. See /feeds list.")

@@ -13,6 +13,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 import httpx
 
@@ -23,6 +24,7 @@ from bot.parse import NotAFeed, parse_feed
 from db import to_iso
 from db.feeds import get_feed_row
 from db.items import store_items
+from db.connection import writing
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +39,20 @@ class PollResult:
     updated_ids: list[int] = field(default_factory=list)
     error: str | None = None
     http_status: int | None = None
+    alerts: list[int] = field(default_factory=list)  # outbox ids queued when processing ran with the ingest
+
+
+Ingest = Callable[..., PollResult]
 
 
 def poll_feed(db, client: httpx.Client, feed: FeedConfig, *, settings: Settings,
-              now: datetime | None = None, force: bool = False, rng: random.Random | None = None) -> PollResult:
-    """Poll one feed now (unless it is backing off and not forced) and store what is new."""
+              now: datetime | None = None, force: bool = False, rng: random.Random | None = None,
+              ingest: Ingest | None = None) -> PollResult:
+    """Poll one feed now (unless it is backing off and not forced) and store what is new.
+
+    The fetch runs here; parsing and storing run in `ingest` (by default right here too; the
+    long-running bot hands it to a worker process so CPU-heavy parsing never slows Slack).
+    """
     now = now or datetime.now(timezone.utc)
     with db.lock:
         row = get_feed_row(db, feed.id) or {}
@@ -60,6 +71,13 @@ def poll_feed(db, client: httpx.Client, feed: FeedConfig, *, settings: Settings,
         # Same bytes as last time: nothing to parse (many servers ignore conditional GET).
         return _record(db, feed, row, PollResult(feed.id, "unchanged", http_status=fetched.http_status),
                        started=started, state=state)
+    return (ingest or ingest_fetched)(db, feed, row, fetched, state, started=started, now=now, settings=settings,
+                                      rng=rng)
+
+
+def ingest_fetched(db, feed: FeedConfig, row: dict, fetched: FetchResult, state: dict, *, started: str,
+                   now: datetime, settings: Settings, rng: random.Random | None = None) -> PollResult:
+    """Parse fetched bytes and store the items, the feed's state and the poll log in one transaction."""
     try:
         parsed = parse_feed(fetched.body, feed_id=feed.id, headers=fetched.headers, now=now,
                             default_lang=feed.lang, base_url=fetched.final_url)
@@ -69,10 +87,9 @@ def poll_feed(db, client: httpx.Client, feed: FeedConfig, *, settings: Settings,
         logger.exception("parser crashed", extra={"feed_id": feed.id})
         return _failure(db, feed, row, fetched, f"parser crashed: {type(exc).__name__}: {exc}"[:300],
                         started=started, now=now, settings=settings, rng=rng)
-    state["title"] = parsed.title
-    state["warning"] = parsed.warning
+    state = {**state, "title": parsed.title, "warning": parsed.warning}
     result = PollResult(feed.id, "unchanged", http_status=fetched.http_status)
-    with db.lock, db.atomic():
+    with writing(db):
         # A feed's first successful poll brings its backlog: stored and counted, not alerted.
         stored = store_items(db, feed.id, parsed.items, seen_at=started, backlog=not row.get("last_success_at"))
         result.new_ids, result.updated_ids = stored.new_ids, stored.updated_ids
@@ -112,7 +129,7 @@ def _record(db, feed: FeedConfig, row: dict, result: PollResult, *, started: str
     update = {"last_polled_at": started, **state}
     if result.outcome != "error":
         update.update({"last_success_at": started, "consecutive_failures": 0, "next_poll_after": None})
-    with db.lock, db.atomic():
+    with writing(db):
         if row or get_feed_row(db, feed.id):
             db["feeds"].update(feed.id, update)
         db["polls"].insert({

@@ -15,12 +15,14 @@ from typing import Callable
 from bot.claims import extract_claims
 from bot.matching import Matcher
 from bot.models import Claim, Incident, Item
-from bot.toll import TollEvent, compute_toll, story_event, toll_events
+from bot.toll import TollEvent, story_event, toll_events
+from bot.toll_cache import TollCache
 from db import utc_now_iso
 from db.incidents import active_incidents
 from db.items import load_item
-from db.ledger import item_has_claims, ledger_entries, record_match, store_claims
+from db.ledger import item_has_claims, record_match, store_claims
 from db.outbox import enqueue
+from db.connection import writing
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +44,23 @@ class IncidentProcessor:
         self.db, self.extract = db, extract
         self._incidents: dict[int, Incident] = {}
         self._matcher: Matcher | None = None
+        self._version = None
+        self.tolls = TollCache(db)  # the toll before an item is usually the toll after the last one
         self.refresh()
+
+    def refresh_if_changed(self) -> None:
+        """Rebuild the matcher only when incidents were tracked or untracked (maybe by another process)."""
+        with self.db.lock:
+            version = self.db.execute(
+                "select count(*), coalesce(max(id), 0), count(removed_at) from incidents").fetchone()
+        if version != self._version:
+            self.refresh()
 
     def refresh(self) -> None:
         """Re-read the tracked incidents (after track or untrack)."""
+        with self.db.lock:
+            self._version = self.db.execute(
+                "select count(*), coalesce(max(id), 0), count(removed_at) from incidents").fetchone()
         self._incidents = active_incidents(self.db)
         self._matcher = Matcher(list(self._incidents.values()))
         self._ids = {incident.slug: incident_id for incident_id, incident in self._incidents.items()}
@@ -70,7 +85,15 @@ class IncidentProcessor:
         `only` limits the work to some incidents (a look-back after /incident track); `backfill`
         records its alerts without posting them, so tracking an old story does not flood the channel.
         """
-        with self.db.lock, self.db.atomic():
+        try:
+            self._process_item(item_id, outcome=outcome, only=only, backfill=backfill)
+        except BaseException:
+            self.tolls.clear()  # tolls cached inside the rolled-back transaction never happened
+            raise
+
+    def _process_item(self, item_id: int, *, outcome: ProcessOutcome, only: set[int] | None,
+                      backfill: bool) -> None:
+        with writing(self.db):
             item = load_item(self.db, item_id)
             revision, story_id, item_backlog = self.db.execute(
                 "select revision, story_id, backlog from items where id = ?", [item_id]).fetchone()
@@ -89,7 +112,7 @@ class IncidentProcessor:
                         "outcome": outcome, "status": "recorded" if backfill or item_backlog else "pending"}
 
             if involved:
-                befores = {i: compute_toll(ledger_entries(self.db, i)) for i in involved}
+                befores = {i: self.tolls.get(i).toll for i in involved}
                 newly = set()
                 for incident_id in involved:
                     match = found.get(incident_id)
@@ -104,7 +127,7 @@ class IncidentProcessor:
                     if incident_id in newly:
                         self._queue([story_event(slug, story_id=story_id, outlet=item.outlet or item.feed_id,
                                                  title=item.title)], kind="story", **common(incident_id))
-                    after = compute_toll(ledger_entries(self.db, incident_id))
+                    after = self.tolls.get(incident_id).toll
                     changes = toll_events(befores[incident_id], after, incident=slug)
                     if changes:
                         self._queue(changes, kind="toll_change", **common(incident_id))

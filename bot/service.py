@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import sys
 import threading
 from typing import Callable
 
@@ -11,8 +13,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.config import Settings, SlackSettings
 from bot.fetch import make_client as make_http_client
 from bot.pipeline import PollResult
-from bot.processing import IncidentProcessor
 from bot.scheduler import FeedScheduler
+from bot.worker import IngestWorker
 
 logger = logging.getLogger(__name__)
 
@@ -23,43 +25,49 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
         console: Callable[[PollResult, list[int]], None] | None = None,
         on_started: Callable[[], None] | None = None) -> None:
     """Poll, process and alert until `stop` is set; in console mode alerts are printed instead of sent."""
-    from bot.desk import Desk
-
-    processor = IncidentProcessor(db)
-    desk = Desk(db, processor=processor)
-    sender = app = None
+    sender = app = desk = None
     if slack.mode != "console":
         from bot.app import Deps, build_app, make_client, make_sender
+        from bot.desk_process import DeskProcess
 
+        desk = DeskProcess(settings.db_path)  # answers are CPU work: off the process that acknowledges
         client = make_client(slack)
         sender = make_sender(db, desk, client, slack)
         deps = Deps(db=db, desk=desk, settings=settings, slack=slack, sender=sender)
         app = build_app(deps, client=client, signing_secret=slack.signing_secret if slack.mode == "http" else None)
-    lock = threading.Lock()  # polls finish on several threads; processing runs one at a time
+    send_lock = threading.Lock()  # one drain at a time (polls finish on several threads)
+    worker = IngestWorker(settings.db_path)  # parsing, matching and reading figures: off this process
 
     def after_poll(result: PollResult) -> None:
-        alerts: list[int] = []
-        if result.new_ids or result.updated_ids:
-            with lock:
-                processor.refresh()  # incidents may have been tracked since
-                alerts = processor.process_pending().alerts
         if console:
-            console(result, alerts)
-        if sender is not None and alerts:
+            console(result, result.alerts)
+        if sender is not None and result.alerts:
             drain()
 
     def drain() -> None:
-        with lock:
+        if not send_lock.acquire(blocking=False):
+            return  # a drain is running; it will see these alerts too
+        try:
             report = sender.drain(max_seconds=20)
+        finally:
+            send_lock.release()
         if report.posted or report.blocked or report.deferred:
             logger.info("slack: %s", report)
 
     with make_http_client(settings) as http:
-        scheduler = FeedScheduler(db, http, settings, on_poll=after_poll)
+        scheduler = FeedScheduler(db, http, settings, on_poll=after_poll, ingest=worker)
         if sender is not None:
             scheduler.scheduler.add_job(drain, IntervalTrigger(seconds=SEND_EVERY_SECONDS), id="slack-sender",
                                         replace_existing=True, max_instances=1, coalesce=True)
         scheduler.start()
+        if app is not None:
+            # Acknowledgements are short bursts among longer work: hand the interpreter lock over
+            # more often (1 ms instead of 5) and keep start-up objects out of full GC passes.
+            sys.setswitchinterval(0.001)
+            gc.freeze()
+        leftover = worker.process_pending()
+        if console and leftover:
+            console(PollResult("(earlier run)", "new"), leftover)
         if on_started:
             on_started()
         try:
@@ -72,3 +80,6 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
         finally:
             logger.info("stopping: finishing running polls")
             scheduler.shutdown()
+            worker.close()
+            if desk is not None:
+                desk.close()

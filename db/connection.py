@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from datetime import datetime, timezone
@@ -37,6 +38,28 @@ def open_database(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Dat
         with db.lock:
             migrations.apply(db)
     return db
+
+
+@contextlib.contextmanager
+def writing(db):
+    """One write transaction, taken with BEGIN IMMEDIATE, under the connection's lock.
+
+    IMMEDIATE takes SQLite's write lock at the start, so a transaction that reads and then
+    writes never fails half-way because another process (the ingest worker, the Slack
+    process) wrote in between: it waits (busy timeout) instead. Nested calls are savepoints.
+    """
+    with db.lock:
+        if db.conn.in_transaction:
+            with db.atomic():
+                yield db
+            return
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.rollback()
+            raise
+        db.conn.execute("COMMIT")
 
 
 def to_iso(moment: datetime) -> str:

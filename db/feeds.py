@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.models import FeedConfig
 from db.connection import to_iso, utc_now_iso
+from db.connection import writing
 
 # A feed is stale when it has not been read successfully for this many intervals.
 STALE_AFTER_INTERVALS = 3
@@ -19,7 +20,7 @@ def sync_file_feeds(db, feeds: list[FeedConfig]) -> dict[str, list[str]]:
     now = utc_now_iso()
     wanted = {feed.id: feed for feed in feeds}
     changes = {"added": [], "changed": [], "removed": []}
-    with db.lock, db.atomic():
+    with writing(db):
         existing = {row["id"]: row for row in db.query("select * from feeds")}
         for feed in feeds:
             values = _config_columns(feed)

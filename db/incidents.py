@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.models import Incident
 from db.connection import utc_now_iso
+from db.connection import writing
 
 
 def row_to_incident(row: dict) -> Incident:
@@ -21,7 +22,7 @@ def row_to_incident(row: dict) -> Incident:
 
 def insert_incident(db, incident: Incident) -> int:
     """Store a newly tracked incident; a slug used before (even by an untracked one) is taken."""
-    with db.lock, db.atomic():
+    with writing(db):
         cursor = db.execute(
             "insert into incidents (slug, name, aliases, keywords, places, actors, since, until, channel,"
             " created_by, created_at) values (?,?,?,?,?,?,?,?,?,?,?)",
@@ -46,5 +47,5 @@ def taken_slugs(db) -> set[str]:
 
 def untrack_incident(db, incident_id: int) -> None:
     """Stop tracking; its matches, claims and alerts stay for the record."""
-    with db.lock, db.atomic():
+    with writing(db):
         db.execute("update incidents set removed_at = ? where id = ?", [utc_now_iso(), incident_id])

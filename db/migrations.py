@@ -114,3 +114,26 @@ def m005_item_backlog(db):
     # Items found by a feed's first successful poll are its backlog: their figures count, their
     # alerts are recorded, not posted, so adding a feed never floods a channel.
     db["items"].add_column("backlog", int, not_null_default=0)
+
+
+@migrations()
+def m006_ledger_version(db):
+    # Every change to what an incident's toll is made of bumps its ledger_version, so answers
+    # and alerts can reuse a computed toll until the ledger really changes.
+    db["incidents"].add_column("ledger_version", int, not_null_default=0)
+    bump_item = ("UPDATE incidents SET ledger_version = ledger_version + 1"
+                 " WHERE id IN (SELECT incident_id FROM matches WHERE item_id = {row}.item_id)")
+    # One execute per statement: executescript() would commit the migration's transaction half-way.
+    for statement in (
+        "CREATE TRIGGER matches_ledger_insert AFTER INSERT ON matches BEGIN"
+        " UPDATE incidents SET ledger_version = ledger_version + 1 WHERE id = NEW.incident_id; END",
+        "CREATE TRIGGER matches_ledger_update AFTER UPDATE ON matches BEGIN"
+        " UPDATE incidents SET ledger_version = ledger_version + 1 WHERE id IN (NEW.incident_id, OLD.incident_id);"
+        " END",
+        f"CREATE TRIGGER claims_ledger_insert AFTER INSERT ON claims BEGIN {bump_item.format(row='NEW')}; END",
+        f"CREATE TRIGGER claims_ledger_update AFTER UPDATE ON claims BEGIN {bump_item.format(row='NEW')}; END",
+        "CREATE TRIGGER items_ledger_update AFTER UPDATE OF link, outlet, published ON items BEGIN"
+        " UPDATE incidents SET ledger_version = ledger_version + 1"
+        " WHERE id IN (SELECT incident_id FROM matches WHERE item_id = NEW.id); END",
+    ):
+        db.execute(statement)

@@ -141,6 +141,31 @@ def test_stale_repeat_of_an_older_figure_does_not_turn_the_toll_back():
     assert compute_toll(entries).get("killed").standing("official").figure.text == "77"
 
 
+def test_stale_repeats_keep_when_the_figure_was_first_reported_and_are_not_timeline_steps():
+    entries = [entry("killed", 70, day=19, item_id=1), entry("killed", 77, day=20, item_id=2),
+               entry("killed", 70, day=21, item_id=3), entry("killed", 77, day=22, item_id=4)]
+    toll = compute_toll(entries)
+    official = toll.get("killed").standing("official")
+    assert (official.since.day, official.last_reported.day, official.reports) == (20, 22, 2)
+    assert [f.text for f in official.previous] == ["70"]
+    assert [c.figure.text for c in toll.timeline] == ["70", "77"]
+
+
+def test_syndicated_copies_merge_outlets_in_order_of_first_appearance_current_copies_only():
+    entries = [entry("killed", 77, item_id=1, story_id=1, outlet="AP", outlets=("AP", "Reuters")),
+               entry("killed", 77, item_id=2, story_id=1, outlet="ABC News", outlets=("ABC News", "AP")),
+               entry("killed", 77, item_id=3, story_id=1, outlet="DW", day=20, status="superseded")]
+    official = compute_toll(entries).get("killed").standing("official")
+    assert (official.reports, official.outlets) == (1, ("AP", "Reuters", "ABC News"))
+
+
+def test_on_a_tie_the_latest_report_leads_in_the_toll_and_the_timeline():
+    toll = compute_toll([entry("killed", 77, day=19, item_id=1),
+                         entry("killed", 77, source="medical", day=20, item_id=2)])
+    assert toll.get("killed").leading.source == "medical"
+    assert [(c.source, c.leading) for c in toll.get("killed").timeline] == [("official", True), ("medical", True)]
+
+
 def test_official_figure_leads_even_when_security_sources_are_lower():
     entries = [entry("killed", 50, source="security_sources", qualifier="more_than"), entry("killed", 77)]
     assert compute_toll(entries).get("killed").leading.source == "official"
