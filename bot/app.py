@@ -95,6 +95,7 @@ def build_app(deps: Deps, *, client: WebClient, signing_secret: str | None = Non
     incident_handlers.register(app, deps)
     feeds_handlers.register(app, deps)
     action_handlers.register(app, deps)
+    action_handlers.register_channel_events(app, deps)
     return app
 
 

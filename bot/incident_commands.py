@@ -149,11 +149,16 @@ class Resolution:
 
 
 def resolve_incident(name: str, incidents, *, include_all_when_unknown: bool = True) -> Resolution:
-    """An exact slug, name or alias wins; else a unique prefix; never a guess: candidates otherwise."""
+    """The exact slug wins; then an exact name or alias; else a unique prefix; never a guess: candidates otherwise."""
     incidents = list(incidents)
     query = fold(name)
     if not query:
         return Resolution(None, tuple(incidents))
+
+    typed = name.strip().lower()
+    by_slug = [i for i in incidents if i.slug == typed]
+    if len(by_slug) == 1:
+        return Resolution(by_slug[0])  # a slug the bot printed always works, even when names collide
 
     def keys(incident: Incident) -> list[str]:
         return [fold(incident.slug), fold(incident.name), *(fold(a) for a in incident.aliases)]

@@ -36,3 +36,14 @@ def claim_reply(deps, respond, *, claim_id: int, verdict: str, user: str) -> Non
     for incident_id in incident_ids:
         deps.after_feedback(incident_id)
     respond(response_type="ephemeral", replace_original=False, text=text)
+
+
+def register_channel_events(app, deps) -> None:
+    """When the bot is invited to a channel, alerts that were refused there go out at once."""
+
+    @app.event("member_joined_channel")
+    def bot_invited(event, context):
+        if deps.sender is not None and event.get("user") == context.get("bot_user_id"):
+            released = deps.sender.retry_blocked(channel=event.get("channel"))
+            if released:
+                deps.later(deps.sender.drain, max_seconds=20)

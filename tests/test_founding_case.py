@@ -176,3 +176,12 @@ def test_wrong_figure_leaves_the_toll_and_verified_shows_in_the_answer(db, clien
     reply = desk.ask("/incident bamako toll")
     import json
     assert "verified by <@U_CHIEF>" in json.dumps(reply.blocks)
+
+
+def test_the_slug_the_bot_printed_still_works_when_two_incidents_share_a_name(db, desk):
+    first = desk.ask("/incident track Kati attack keywords: kati since: 2022-07-22")
+    second = desk.ask("/incident track Kati attack keywords: kati since: 2024-03-01")
+    assert "(kati-attack)" in first.text and "(kati-attack-2024-03-01)" in second.text
+    assert desk.ask("/incident kati-attack toll").incident == "kati-attack"
+    assert desk.ask("/incident kati-attack-2024-03-01").incident == "kati-attack-2024-03-01"
+    assert set(desk.ask("/incident kati attack").candidates) == {"kati-attack", "kati-attack-2024-03-01"}

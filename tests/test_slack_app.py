@@ -18,7 +18,7 @@ from bot.localserver import LocalServer
 from bot.poller import poll_all
 from bot.slack_sender import make_web_client
 from db.feeds import active_feeds, sync_file_feeds
-from tests.fakeslack import FakeSlack
+from tests.fakeslack import BOT_USER, FakeSlack
 from tests.slack_requests import ResponseCatcher, block_action, post, slash_command
 
 ADMIN, EDITOR, CHANNEL = "U0ADMIN01", "U0EDITOR1", "C0MALIDESK1"
@@ -173,3 +173,26 @@ def test_founding_case_in_slack_one_thread_parent_updated_and_not_this_incident_
     assert "up to 100" not in after and "*77*" in after
     (entry,) = db.query("select actor from audit_log where action = 'not_this_incident'")
     assert entry["actor"] == EDITOR
+
+
+def test_alerts_refused_for_not_in_channel_go_out_when_the_bot_is_invited(running, db, slack):
+    slack.add_channel("C0LATEDESK1", "late-desk", member=False)
+    incident = db["incidents"].insert({"slug": "late", "name": "Late", "since": "2024-09-17",
+                                       "channel": "C0LATEDESK1"}).last_pk
+    db["outbox"].insert({"idempotency_key": "k1", "incident_id": incident, "kind": "story",
+                         "payload": json.dumps({"text": "New story matched: X", "title": "X"}),
+                         "status": "pending", "created_at": "2024-09-18T00:00:00Z"})
+    db.conn.commit()
+    running.sender.drain(max_seconds=5)
+    assert db["outbox"].get(1)["status"] == "blocked"
+    slack.join("C0LATEDESK1")
+    event = {"type": "event_callback", "team_id": "T0TEST", "api_app_id": "A0TEST", "event_id": "Ev1",
+             "event_time": int(time.time()), "event": {"type": "member_joined_channel", "user": BOT_USER,
+                                                       "channel": "C0LATEDESK1", "team": "T0TEST"}}
+    from tests.slack_requests import post as signed_post
+    body = json.dumps(event)
+    assert signed_post(running.url, body, content_type="application/json").status_code == 200
+    deadline = time.monotonic() + 15
+    while db["outbox"].get(1)["status"] != "sent" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert db["outbox"].get(1)["status"] == "sent"
