@@ -7,7 +7,6 @@ signing secret, console mode otherwise. Whatever the mode, one process runs one 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor

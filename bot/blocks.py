@@ -6,7 +6,7 @@ of bot/render.py are drawn from the same Toll, so Slack and the CLI never disagr
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import (ActionsBlock, ButtonElement, ContextBlock, DividerBlock, HeaderBlock,
+from slack_sdk.models.blocks import (ActionsBlock, ButtonElement, ContextBlock, HeaderBlock,
                                      OverflowMenuElement, SectionBlock)
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject, Option, PlainTextObject
 

@@ -9,7 +9,7 @@ import signal
 import sys
 import tempfile
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from bot.config import FeedsFileError, Settings, load_feeds, load_settings

@@ -102,6 +102,15 @@ class Desk:
         incident_id = next(i for i, inc in incidents.items() if inc.slug == resolution.incident.slug)
         return incident_id, resolution.incident
 
+    def warm(self) -> int:
+        """Compute every tracked incident's toll that changed since last time; returns how many were due."""
+        due = 0
+        for incident_id in self.incidents():
+            before = self.tolls.cached_version(incident_id)
+            if self.tolls.get(incident_id).version != before:
+                due += 1
+        return due
+
     def parent_message(self, incident_id: int) -> tuple[str, list[dict]]:
         """The incident thread's parent message: the current toll, the same computation as the answers."""
         incident = self.incidents().get(incident_id)

@@ -9,30 +9,48 @@ sender make, and gets plain data back.
 from __future__ import annotations
 
 import gc
-import os
-import signal
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_context
+import logging
+import threading
+import time
 
-BACKGROUND_NICENESS = 5
+from bot.child import Child, become_background
+
+WARM_EVERY_SECONDS = 2
 
 _desk = None
 
 
 def _start(db_path: str) -> None:
     global _desk
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the child stops
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    os.nice(BACKGROUND_NICENESS)  # the OS lets the process that acknowledges Slack go first
-    from bot.desk import Desk
+    become_background()
     from db import open_database
 
-    _desk = Desk(open_database(db_path, migrate=False))
-    _desk.processor  # build the matcher now, not during the first /incident track
+    _desk = prepare_desk(open_database(db_path, migrate=False))
+    threading.Thread(target=_keep_warm, args=(_desk,), name="warm-tolls", daemon=True).start()
+
+
+def prepare_desk(db):
+    """A Desk ready to answer at once: matcher built, every toll computed, start-up objects frozen."""
+    from bot.desk import Desk
+
+    desk = Desk(db)
+    desk.processor  # build the matcher now, not during the first /incident track
+    desk.warm()
     # The gazetteer and matcher are hundreds of thousands of long-lived objects: keep them out of
     # the garbage collector's full passes, which otherwise pause answers for hundreds of ms.
+    gc.collect()
     gc.freeze()
+    return desk
+
+
+def _keep_warm(desk) -> None:
+    """Recompute a toll soon after its ledger changes, so an editor's question rarely waits for it."""
+    while True:
+        time.sleep(WARM_EVERY_SECONDS)
+        try:
+            desk.warm()
+        except Exception:  # a failed warm-up only means the next answer computes the toll itself
+            logging.getLogger(__name__).exception("warming tolls failed")
 
 
 def _call(method: str, args: tuple, kwargs: dict):
@@ -43,19 +61,10 @@ class DeskProcess:
     """Same methods as Desk for what Slack needs: ask, detach, judge_claim, incidents_of_claim, messages."""
 
     def __init__(self, db_path):
-        self.db_path = str(db_path)
-        self._pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_start,
-                                   initargs=(self.db_path,))
+        self._child = Child(_start, str(db_path))
 
     def _run(self, method: str, *args, **kwargs):
-        try:
-            return self._pool.submit(_call, method, args, kwargs).result()
-        except BrokenProcessPool:
-            self._pool = self._new_pool()  # answer the next request from a fresh child
-            raise
+        return self._child.run(_call, method, args, kwargs)
 
     def ask(self, text: str, *, user: str | None = None):
         return self._run("ask", text, user=user)
@@ -76,4 +85,4 @@ class DeskProcess:
         return self._run("alert_message", dict(row))
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        self._child.close()

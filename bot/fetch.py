@@ -7,9 +7,12 @@ publisher cannot stop a poll of the others.
 from __future__ import annotations
 
 import email.utils
+import itertools
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Iterable, Iterator
 
 import httpx
 
@@ -44,6 +47,8 @@ def make_client(settings: Settings) -> httpx.Client:
         headers={
             "User-Agent": settings.user_agent,
             "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+            # Only what _decoded() can inflate under the size cap.
+            "Accept-Encoding": "gzip, deflate",
         },
         trust_env=False,  # a newsroom's proxy settings must not reroute tests on 127.0.0.1
     )
@@ -65,25 +70,34 @@ def fetch(client: httpx.Client, url: str, *, settings: Settings,
                                  final_url=str(response.url))
             if response.status_code == 304:
                 result.status = "not_modified"
+                _drain(response)
                 return result
             if response.status_code >= 400:
                 result.status = "error"
                 result.error = f"HTTP {response.status_code} {response.reason_phrase}".strip()
                 if response.status_code in (429, 503):
                     result.retry_after = parse_retry_after(response.headers.get("retry-after"))
+                _drain(response)
                 return result
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
                 return _error(result, f"body too large ({int(declared):,} bytes declared, limit {settings.max_body_bytes:,})")
             chunks, size = [], 0
-            # iter_bytes decompresses, so the cap also stops gzip bombs.
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > settings.max_body_bytes:
-                    return _error(result, f"body too large (over {settings.max_body_bytes:,} bytes)")
-                if time.monotonic() > deadline:
-                    return _error(result, f"too slow (no full body within {settings.total_timeout:.0f}s)")
-                chunks.append(chunk)
+            try:
+                # Decoded here, not by httpx: httpx inflates each network read in one go,
+                # so a 3 kB gzip-in-gzip bomb became gigabytes before any cap could see it.
+                for chunk in _decoded(response.iter_raw(), response.headers.get("content-encoding", ""),
+                                      piece=min(_PIECE, settings.max_body_bytes + 1)):
+                    size += len(chunk)
+                    if size > settings.max_body_bytes:
+                        return _error(result, f"body too large (over {settings.max_body_bytes:,} bytes)")
+                    if time.monotonic() > deadline:
+                        return _error(result, f"too slow (no full body within {settings.total_timeout:.0f}s)")
+                    chunks.append(chunk)
+            except zlib.error as exc:
+                return _error(result, f"could not decompress the body ({exc})")
+            except _UnsupportedEncoding as exc:
+                return _error(result, f"could not decompress the body (unsupported Content-Encoding {exc})")
             result.body = b"".join(chunks)
             result.etag = response.headers.get("etag")
             result.last_modified = response.headers.get("last-modified")
@@ -98,6 +112,88 @@ def fetch(client: httpx.Client, url: str, *, settings: Settings,
         return FetchResult(status="error", error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
     except (ValueError, OSError) as exc:  # malformed URLs, socket errors outside httpx
         return FetchResult(status="error", error=f"{type(exc).__name__}: {exc}")
+
+
+_PIECE = 64 * 1024  # most bytes one decompression step may produce
+_DRAIN_LIMIT = 64 * 1024  # an error page or 304 up to this size is read so its connection can be reused
+
+
+class _UnsupportedEncoding(Exception):
+    pass
+
+
+def _drain(response: httpx.Response) -> None:
+    """Read a small body we do not need, so the connection goes back to the pool; give up on a big one."""
+    declared = response.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > _DRAIN_LIMIT):
+        return  # closing the response closes the connection
+    size = 0
+    try:
+        for chunk in response.iter_raw():
+            size += len(chunk)
+            if size > _DRAIN_LIMIT:
+                return
+    except httpx.HTTPError:
+        pass
+
+
+def _decoded(raw: Iterable[bytes], content_encoding: str, *, piece: int = _PIECE) -> Iterator[bytes]:
+    """The body with its Content-Encoding undone, in pieces of at most `piece` bytes.
+
+    Every inflate step is bounded (zlib's max_length), so the caller's size cap
+    stops a compression bomb after at most one piece too many, whatever the
+    compression ratio or the number of layers.
+    """
+    stream: Iterable[bytes] = raw
+    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+    for coding in reversed(codings):  # the last coding applied is undone first
+        if coding in ("identity", ""):
+            continue
+        if coding in ("gzip", "x-gzip", "deflate"):
+            stream = _inflate(stream, coding, piece)
+        else:
+            raise _UnsupportedEncoding(repr(coding))
+    for chunk in stream:
+        for start in range(0, len(chunk), piece):
+            yield chunk[start:start + piece]
+
+
+def _inflate(chunks: Iterable[bytes], coding: str, piece: int) -> Iterator[bytes]:
+    # gzip: a gzip header, and members may follow one another; deflate: a zlib header,
+    # or raw deflate as some servers send it (httpx accepts both too).
+    if coding == "deflate":
+        chunks = iter(chunks)
+        head = b""
+        while len(head) < 2:
+            more = next(chunks, None)
+            if more is None:
+                break
+            head += more
+        has_zlib_header = len(head) >= 2 and head[0] & 0x0F == 8 and (head[0] * 256 + head[1]) % 31 == 0
+        wbits = zlib.MAX_WBITS if has_zlib_header else -zlib.MAX_WBITS
+        chunks = itertools.chain([head], chunks)
+    else:
+        wbits = 16 + zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    for chunk in chunks:
+        data = chunk
+        while data:
+            if inflater.eof:
+                if coding == "deflate":
+                    return  # bytes after the end of a deflate stream are ignored
+                inflater = zlib.decompressobj(wbits)  # the next gzip member
+            out = inflater.decompress(data, piece)
+            if out:
+                yield out
+            data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+            while len(out) == piece and not data and not inflater.eof:  # output still pending inside zlib
+                out = inflater.decompress(b"", piece)
+                if out:
+                    yield out
+    if not inflater.eof:
+        tail = inflater.flush()
+        for start in range(0, len(tail), piece):
+            yield tail[start:start + piece]
 
 
 def _error(result: FetchResult, reason: str) -> FetchResult:

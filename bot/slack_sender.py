@@ -55,6 +55,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 
 from db.connection import to_iso
+from db.connection import writing
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ class SlackSender:
 
     def retry_blocked(self, *, channel: str | None = None) -> int:
         """Make blocked alerts due now (all, or one channel's, e.g. once the bot was invited)."""
-        with self.db.lock, self.db.atomic():
+        with writing(self.db):
             sql = "UPDATE outbox SET next_attempt_at = NULL WHERE status = 'blocked'"
             params: list = []
             if channel is not None:
@@ -446,7 +447,7 @@ class SlackSender:
             outlets.extend(_outlets(_payload(c)))
         payload["outlets"] = list(dict.fromkeys(o for o in outlets if o))
         payload["folded"] = sorted({*payload.get("folded", []), *(c["id"] for c in copies)})
-        with self.db.lock, self.db.atomic():
+        with writing(self.db):
             self.db.execute("UPDATE outbox SET payload = ? WHERE id = ?", [json.dumps(payload), rep["id"]])
             for c in copies:
                 self.db.execute("UPDATE outbox SET status = 'folded', slack_channel = ?, slack_ts = ?, "
@@ -480,7 +481,7 @@ class SlackSender:
         return story
 
     def _record_backlog(self, row: dict) -> None:
-        with self.db.lock, self.db.atomic():
+        with writing(self.db):
             self.db.execute("UPDATE outbox SET status = 'recorded', next_attempt_at = NULL WHERE id = ?", [row["id"]])
             if row["incident_id"] is not None:
                 self._mark_stale(row["incident_id"])  # the toll on the card may count the backlog
@@ -546,7 +547,7 @@ class SlackSender:
 
     def _after_success(self, channel: str) -> None:
         # The channel takes posts again (the bot was invited): its blocked alerts need not wait.
-        with self.db.lock, self.db.atomic():
+        with writing(self.db):
             self.db.execute("UPDATE outbox SET next_attempt_at = NULL WHERE status = 'blocked' AND slack_channel = ? "
                             "AND (last_error LIKE 'not_in_channel%' OR last_error LIKE 'channel_not_found%')",
                             [channel])
@@ -582,7 +583,7 @@ class SlackSender:
             error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
             if error == "message_not_found":
                 # Someone deleted the parent: the incident's next alert opens a new thread.
-                with self.db.lock, self.db.atomic():
+                with writing(self.db):
                     self.db.execute("DELETE FROM slack_threads WHERE id = ?", [thread["id"]])
                 logger.warning("parent message gone; a new thread will open",
                                extra={"incident_id": thread["incident_id"]})
@@ -599,13 +600,13 @@ class SlackSender:
         report.parent_updates += 1
 
     def _set_thread_updated(self, thread_id: int) -> None:
-        with self.db.lock, self.db.atomic():
+        with writing(self.db):
             self.db.execute("UPDATE slack_threads SET updated_at = ? WHERE id = ?", [self._iso(), thread_id])
 
     def _mark_stale(self, incident_id: int) -> None:
         # NULL updated_at = "the card may be out of date"; written in the same transaction as the
         # cause, so a crash before the chat.update still refreshes it after the restart.
-        with self.db.lock, self.db.atomic():
+        with writing(self.db):
             self.db.execute("UPDATE slack_threads SET updated_at = NULL WHERE incident_id = ?", [incident_id])
 
     def _thread(self, incident_id: int, channel: str) -> str | None:
@@ -623,13 +624,13 @@ class SlackSender:
     def _mark_sending(self, row: dict, *, channel: str) -> None:
         # Committed before the call: after a crash this row is known to be in doubt.
         lease = self._iso(self.settings.sending_lease)
-        with self.db.lock, self.db.atomic():
+        with writing(self.db):
             self.db.execute("UPDATE outbox SET status = 'sending', attempts = attempts + 1, slack_channel = ?, "
                             "next_attempt_at = ?, last_error = NULL WHERE id = ?", [channel, lease, row["id"]])
 
     def _mark_sent(self, row: dict, *, channel: str, ts: str, parent: bool) -> None:
         now = self._iso()
-        with self.db.lock, self.db.atomic():
+        with writing(self.db):
             self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, slack_channel = ?, slack_ts = ?, "
                             "next_attempt_at = NULL, last_error = NULL WHERE id = ?", [now, channel, ts, row["id"]])
             folded = _payload(row).get("folded") or []
@@ -645,13 +646,13 @@ class SlackSender:
                 self._mark_stale(row["incident_id"])
 
     def _defer(self, row: dict, *, error: str, delay: float) -> None:
-        with self.db.lock, self.db.atomic():
+        with writing(self.db):
             self.db.execute("UPDATE outbox SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
                             [error[:500], self._iso(delay), row["id"]])
 
     def _block(self, row: dict, *, channel: str | None, error: str, report: DrainReport) -> None:
         code = error.split(":", 1)[0]
-        with self.db.lock, self.db.atomic():
+        with writing(self.db):
             # Tell the admins on the transition only: not again for a retry that fails the same way,
             # nor for every other alert waiting on the same channel (or the same channel-less incident).
             where, target = ("slack_channel", channel) if channel else ("incident_id", row["incident_id"])

@@ -28,6 +28,11 @@ class TollCache:
         self.db, self.size = db, size
         self._ledgers: OrderedDict[int, Ledger] = OrderedDict()
 
+    def cached_version(self, incident_id: int) -> int | None:
+        with self.db.lock:
+            cached = self._ledgers.get(incident_id)
+        return cached.version if cached else None
+
     def clear(self) -> None:
         """Forget everything: after a rolled-back transaction, a version number may come back with other data."""
         with self.db.lock:

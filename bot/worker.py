@@ -9,17 +9,14 @@ runs in one child process, which is also the only writer of items, claims and al
 from __future__ import annotations
 
 import logging
-import os
-import signal
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_context
+
+from bot.child import Child, become_background
 
 from bot.pipeline import PollResult, ingest_fetched
 
 logger = logging.getLogger(__name__)
 
-BACKGROUND_NICENESS = 5
 
 _db = None
 _processor = None
@@ -28,10 +25,7 @@ _processor = None
 def _start(db_path: str) -> None:
     """In the child: open the database once; let the parent decide when to stop."""
     global _db, _processor
-    # SIGTERM/SIGINT go to the parent, which finishes running polls before closing us.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    os.nice(BACKGROUND_NICENESS)  # the OS lets the process that acknowledges Slack go first
+    become_background()  # SIGTERM goes to the parent, which finishes running polls before closing us
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s worker %(name)s: %(message)s")
     from bot.processing import IncidentProcessor
     from db import open_database
@@ -59,27 +53,20 @@ class IngestWorker:
     """Callable as poll_feed's `ingest`: hands the work to the child process and waits for it."""
 
     def __init__(self, db_path):
-        self.db_path = str(db_path)
-        self._pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # spawn, not fork: the parent has threads (scheduler, Slack) that a fork would copy mid-flight.
-        return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_start,
-                                   initargs=(self.db_path,))
+        self._child = Child(_start, str(db_path))
 
     def __call__(self, db, feed, row, fetched, state, *, started, now, settings, rng=None) -> PollResult:
         try:
-            return self._pool.submit(_ingest_and_process, feed, row, fetched, state, started, now, settings).result()
+            return self._child.run(_ingest_and_process, feed, row, fetched, state, started, now, settings)
         except BrokenProcessPool:
             # The child died (out of memory, killed). Its transaction rolled back: the feed's
             # state is unchanged, so the next poll fetches and stores the same items once.
-            logger.error("ingest worker died; restarting it", extra={"feed_id": feed.id})
-            self._pool = self._new_pool()
+            logger.error("ingest worker died; restarted it", extra={"feed_id": feed.id})
             return PollResult(feed.id, "error", error="ingest worker died; will retry at the next poll")
 
     def process_pending(self) -> list[int]:
         """Process whatever earlier runs stored but did not get to; returns the alerts queued."""
-        return self._pool.submit(_process_pending).result()
+        return self._child.run(_process_pending)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        self._child.close()

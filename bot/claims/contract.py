@@ -26,7 +26,7 @@ def _toll_dict(claim: Claim | None) -> dict | None:
 def record(item_id, text: str, lang: str | None = None) -> dict:
     """{"id", "claims": [...], "toll": {"killed": {...}|None, "injured": {...}|None}} for one text."""
     ms = mentions(text, lang)
-    toll = toll_from_mentions(ms)
+    toll = toll_from_mentions(ms, text)
     return {
         "id": item_id,
         "claims": [claim_dict(m.claim) for m in ms],

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
+
+import ahocorasick
 
 from bot.models import Claim
 
@@ -13,10 +15,11 @@ from .distractors import distractor_class
 from .figures import figure_after_or_before, noun_run
 from .implicit import full_name_known, group_count, reduced_metric, subject_before
 from .lang import detect_lang
-from .lexicon import WHO_RE
+from .lexicon import who_of
 from .numbers import find_quantities
 from .sentences import HEAD_CHARS, clauses
-from .sources import Attribution, attributions, source_for
+from .sources import HINT_WORDS, Attribution, attributions, source_for
+from .victims import entity_key, other_incident_at
 from .triggers import ACTIVE_STEMS, VERB_STEMS, stems_in, trigger_sentences
 
 
@@ -30,12 +33,13 @@ class Mention:
     subset: bool = False  # "including six soldiers": part of a larger figure
     shot: bool = False  # "were shot": killed or injured, outcome not said
     weak: bool = False  # "a fatal shooting": a death without a count, used only when nothing better
+    entity: str | None = None  # for one person: who it is (victims.entity_key), to count distinct victims
+    background: bool = False  # told after the text moves on to another incident ("In a separate shooting")
 
 
 def _who(text: str) -> str | None:
     """The class of people a phrase counts (civilians, soldiers, police, attackers), if it says."""
-    m = WHO_RE.search(text)
-    return m.lastgroup if m else None
+    return who_of(text)  # WHO_RE.search, by word look-up (faster)
 
 
 def _metric(metric: str) -> tuple[str, bool]:
@@ -46,12 +50,13 @@ def _metric(metric: str) -> tuple[str, bool]:
 
 
 def _make(sentence: str, offset: int, metric: str, start: int, end: int,
-          value, low, high, qualifier, vague, attrs, *, subset=False, who_text=None, weak=False) -> Mention:
+          value, low, high, qualifier, vague, attrs, *, subset=False, who_text=None, weak=False,
+          entity_text=None, may_doubt: tuple[bool, bool] = (True, True), spans=None) -> Mention:
     """The Mention for a figure at [start, end) of a sentence: its source, who, and its doubts."""
     metric, shot = _metric(metric)
     while end > start and sentence[end - 1] in " \t\n,;:":
         end -= 1  # a quote ends on a word, not on the space or comma a pattern ran into
-    clause = next(((a, b) for a, b in clauses(sentence) if a <= start < b), (0, len(sentence)))
+    clause = next(((a, b) for a, b in (spans or clauses(sentence)) if a <= start < b), (0, len(sentence)))
     attr: Attribution | None = source_for(attrs, start, end, clause)
     clause_text = sentence[clause[0]:clause[1]]
     quote = sentence[start:end]
@@ -62,17 +67,21 @@ def _make(sentence: str, offset: int, metric: str, start: int, end: int,
         who=_who(who_text if who_text is not None else quote),
         source_text=attr.words.strip() if attr else None,
     )
-    clause_hedged, cumulative = _clause_flags(clause_text)
+    clause_hedged, cumulative = _clause_flags(clause_text, *may_doubt)
     # Doubt in the clause counts for hedged qualifiers; doubt in or right before the quote, always.
     hedged = clause_hedged and (claim.qualifier != "exact" or bool(P.HEDGE.search(sentence, max(clause[0], start - 60), end)))
+    entity = (entity_key(entity_text or (who_text if who_text is not None else quote))
+              if value == 1 and high == 1 and not weak else None)
     return Mention(claim, hedged=hedged, cumulative=cumulative,
-                   subset=subset, shot=shot, weak=weak)
+                   subset=subset, shot=shot, weak=weak, entity=entity)
 
 
 @lru_cache(maxsize=256)
-def _clause_flags(clause_text: str) -> tuple[bool, bool]:
-    """(hedged, cumulative) for one clause: "could be higher", "since 2012"."""
-    return bool(P.HEDGE.search(clause_text)), bool(P.CUMULATIVE.search(clause_text))
+def _clause_flags(clause_text: str, may_hedge: bool = True, may_cumulate: bool = True) -> tuple[bool, bool]:
+    """(hedged, cumulative) for one clause: "could be higher", "since 2012". The may_ flags say
+    whether the sentence holds a word either needs at all (a cheap test first; speed only)."""
+    return (may_hedge and bool(P.HEDGE.search(clause_text)),
+            may_cumulate and bool(P.CUMULATIVE.search(clause_text)))
 
 
 def _negated(sentence: str, start: int) -> bool:
@@ -100,6 +109,7 @@ class _Sentence:
     context: str  # the whole text, to check that a lone surname was given in full somewhere
     stems: set[str]
     low: str = ""
+    hints: set[str] = field(default_factory=set)  # hint words in the sentence (hints_in)
     found: list[tuple] = field(default_factory=list)  # arguments for _make, built at the end
     used: list[tuple[int, int]] = field(default_factory=list)
 
@@ -203,12 +213,14 @@ def _active_singulars(st: _Sentence, active: bool) -> None:
                 metric = P.ACTIVE_METRIC[lang][P.norm(gd["acv"])]
             if metric in ("shot", "injured") and P.LATER_DIED.match(sentence, m.end()):
                 metric = "killed"
-            st.add_one(metric, m.start(), m.end(), who_text=np)
+            # "shot and killed a neighbor, 55-year-old Bettie Jones": the name says who, for counting.
+            named = P.APPOS_NAME.match(sentence, m.end()) if sentence.startswith(",", m.end()) else None
+            st.add_one(metric, m.start(), m.end(), who_text=np, entity_text=named.group("name") if named else None)
 
 
 def _left_and_found(st: _Sentence) -> None:
     """"left a man injured", "found a person shot in the leg", "another with life-threatening injuries"."""
-    if not any(w in st.low for w in ("left", "found", "find", "leav", "injuries")):
+    if st.hints.isdisjoint(_LEFT_FOUND_HINTS):
         return
     sentence = st.text
     matches = [P.LEFT_FOUND.match(sentence, a.start()) for a in P.LEFT_FOUND_AT.finditer(sentence)]
@@ -247,24 +259,51 @@ def _headlines(st: _Sentence) -> None:
 
 def _implied_deaths(st: _Sentence) -> None:
     """Deaths said without a count: "a fatal shooting" (1), "a murder-suicide" (2); weak figures."""
-    if st.lang == "en" and not any(w in st.low for w in _DEATH_HINTS):
+    if st.lang == "en" and st.hints.isdisjoint(_DEATH_HINTS):
         return
     for m in P.FATAL_EVENT[st.lang].finditer(st.text):
         if st.free(m.start(), m.end()):
             st.add("killed", m.start(), m.end(), 1, 1, None, "at_least", weak=True)
             break
+    if st.lang == "en" and st.hints.isdisjoint(_IMPLIED_HINTS):
+        return
     for rx, n in P.IMPLIED_DEAD[st.lang]:
         m = rx.search(st.text)
         if m and st.free(m.start(), m.end()):
             st.add("killed", m.start(), m.end(), n, n, None, "at_least", weak=True)
 
 
-_DEATH_HINTS = ("fatal", "deadly", "lethal", "homicide", "murder", "death", "body", "remains")
+_DEATH_HINTS = {"fatal", "deadly", "lethal", "homicide", "murder", "death", "body", "remains"}
+_IMPLIED_HINTS = {"suicide", "double", "triple"}
+_ORDINAL_HINTS = {"second", "third", "fourth", "fifth"}
+_LEFT_FOUND_HINTS = {"left", "found", "find", "leav", "injuries"}
+_VERB_HINTS = {"struck", "hit", "treated"}
+# A piece of every phrase patterns.HEDGE and patterns.CUMULATIVE match, lower-cased: a sentence
+# without one of these has no doubt nor cumulative figure, and skips those two scans.
+_HEDGE_KEYS = {"could", "may", "might", "possibl", "fear", "if", "suggest", "estim", "believed", "would", "confirm",
+               "rumo", "pourrai", "serai", "aurai", "probablement", "peut-être", "craint", "présum"}
+# A piece of every clause break (sentences.CLAUSE_BREAK): without one, a sentence is one clause.
+_CLAUSE_KEYS = {";", "–", "—", "but", "though", "while", "whereas", "however", "mais", "tandis", "alors",
+                "cependant", "toutefois", "bien"}
+_CUMULATIVE_KEYS = {"since", "year", "annual", "depuis", "année", "dernier", "par", "past", "last", "recent",
+                    "19", "20"}
+# Every word the families above test for, found in one pass over a sentence (speed only).
+_HINTS = ahocorasick.Automaton()
+for _w in (_DEATH_HINTS | _IMPLIED_HINTS | _ORDINAL_HINTS | _LEFT_FOUND_HINTS | _VERB_HINTS | set(_JOINS)
+           | {"condition", "wound", "injur"} | HINT_WORDS | _HEDGE_KEYS | _CUMULATIVE_KEYS
+           | _CLAUSE_KEYS):
+    _HINTS.add_word(_w, _w)
+_HINTS.make_automaton()
+
+
+def hints_in(low: str) -> set[str]:
+    """Which of the hint words a lower-cased sentence holds (as substrings, like `w in low`)."""
+    return {w for _, w in _HINTS.iter(low)}
 
 
 def _ordinal_victims(st: _Sentence) -> None:
     """"A second victim was found with a gunshot wound": at least two people were hit."""
-    if "second" in st.low or "third" in st.low or "fourth" in st.low or "fifth" in st.low:
+    if not st.hints.isdisjoint(_ORDINAL_HINTS):
         m = P.ORDINAL_VICTIM.search(st.text)
         if m and st.free(m.start(), m.end()):
             n = P.ORDINALS[m.group("n").lower()]
@@ -273,8 +312,8 @@ def _ordinal_victims(st: _Sentence) -> None:
 
 def _hurt_without_count(st: _Sentence) -> None:
     """Someone alive and hurt ("listed in critical condition") or hit ("a gunshot wound"), no count."""
-    for rx, metric, words in ((P.CONDITION, "injured", ("condition",)), (P.WOUND, "shot", ("wound", "injur"))):
-        m = rx.search(st.text) if any(w in st.low for w in words) else None
+    for rx, metric, words in ((P.CONDITION, "injured", {"condition"}), (P.WOUND, "shot", {"wound", "injur"})):
+        m = rx.search(st.text) if not st.hints.isdisjoint(words) else None
         if m and not (metric == "injured" and P.DEATH_WORDS.search(st.text)) and not _negated(st.text, m.start()):
             st.add_one(metric, m.start(), m.end())
             return
@@ -285,10 +324,11 @@ def sentence_mentions(sentence: str, offset: int, lang: str, context: str = "",
     """All casualty mentions in one sentence; offset places it in context, the whole text."""
     st = _Sentence(sentence, offset, lang, context, stems if stems is not None else stems_in(sentence))
     st.low = sentence.lower()
+    st.hints = hints_in(st.low)
     # Families of patterns are tried only when the sentence holds a stem they need (speed only).
     active = not st.stems.isdisjoint(ACTIVE_STEMS)
-    verbs = lang == "fr" or not st.stems.isdisjoint(VERB_STEMS) or any(w in st.low for w in ("struck", "hit", "treated"))
-    has_join = any(j in st.low for j in _JOINS)
+    verbs = lang == "fr" or not st.stems.isdisjoint(VERB_STEMS) or not st.hints.isdisjoint(_VERB_HINTS)
+    has_join = not st.hints.isdisjoint(_JOINS)
     # Order matters: a sum or a subject claims its words before the numbers inside it count alone.
     if verbs:
         _passive_and_intransitive(st, has_join)
@@ -307,17 +347,42 @@ def sentence_mentions(sentence: str, offset: int, lang: str, context: str = "",
             _hurt_without_count(st)
     if not st.found:
         return []
-    attrs = attributions(sentence)
-    return [_make(sentence, offset, *spec[:8], attrs, **spec[8]) for spec in st.found]
+    attrs = attributions(sentence, st.hints)
+    may_doubt = (not st.hints.isdisjoint(_HEDGE_KEYS), not st.hints.isdisjoint(_CUMULATIVE_KEYS))
+    spans = clauses(sentence) if not st.hints.isdisjoint(_CLAUSE_KEYS) else ((0, len(sentence)),)
+    return [_make(sentence, offset, *spec[:8], attrs, **spec[8], may_doubt=may_doubt, spans=spans)
+            for spec in st.found]
+
+
+_SOFT_HYPHEN = "\u00ad"
 
 
 def mentions(text: str, lang: str | None = None) -> list[Mention]:
     """Every casualty mention in a text, in reading order."""
+    if _SOFT_HYPHEN in text:
+        return _without_soft_hyphens(text, lang)
     lang = lang if lang in ("en", "fr") else detect_lang(text)
     out: list[Mention] = []
     for start, end, stems in trigger_sentences(text):
         out.extend(sentence_mentions(text[start:end], start, lang, text, stems))
     out.sort(key=lambda m: m.claim.start)
+    # Where the text turns to another incident, after telling of its own: later figures are background.
+    moved_on = other_incident_at(text, out[0].claim.end) if out else None
+    if moved_on is not None:
+        out = [replace(m, background=True) if m.claim.start >= moved_on else m for m in out]
+    return out
+
+
+def _without_soft_hyphens(text: str, lang: str | None) -> list[Mention]:
+    """Soft hyphens (U+00AD, invisible line-break hints a CMS leaves in words: "neigh\u00adbor") are
+    read as absent; quotes and spans stay those of the text as given."""
+    keep = [i for i, ch in enumerate(text) if ch != _SOFT_HYPHEN]
+    keep.append(len(text))
+    out = []
+    for m in mentions("".join(text[i] for i in keep[:-1]), lang):
+        c = m.claim
+        start, end = keep[c.start], keep[c.end - 1] + 1 if c.end > c.start else keep[c.start]
+        out.append(replace(m, claim=replace(c, start=start, end=end, quote=text[start:end])))
     return out
 
 

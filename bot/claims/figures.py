@@ -10,6 +10,14 @@ from .numbers import Quantity
 
 _PLURALS = {lang: {w.lower() for w in PERSON_PLUR[lang]} for lang in P.LANGS}
 _FIRED_BEFORE = re.compile(r"\b(?:fired|fire|firing|heard|hear)\s+$", re.IGNORECASE)
+# The words a verb-first, toll-noun or naming phrase can end on, right before its number.
+_LAST_BEFORE = {
+    lang: {p.split()[-1] for p in P.BEFORE_METRIC[lang]}
+    | {"his", "her", "their", "its", "ses", "leurs", "les", "some", "about"}  # "killing his 3 children"
+    | {"at", "to", "reached", "hit", "is", "was", "of", "à", "de", "atteint"}  # "the toll rose to 12"
+    | {"for", "identified", "named", "identifying", "identifié", "identifiés", "des"}  # "names given for 81"
+    for lang in P.LANGS
+}
 _NOUN_RUN = re.compile(r"(?:\s+(?:of\s+)?(?!(?:and|et|in|at|on|dans|à|au|with|avec|during|pendant)\b)[\w'’-]+){0,3}")
 
 
@@ -54,6 +62,9 @@ def _words_between_ok(words: list[str], lang: str) -> tuple[bool, bool]:
 def _word_before(sentence: str, q: Quantity, lang: str, subset: bool):
     """"killing more than 75 people", "names provided for 81 victims", "the death toll stands at 77"."""
     before = sentence[max(0, q.start - 60):q.start]
+    tail = before.rsplit(None, 1)[-1:]
+    if not tail or tail[0].lower() not in _LAST_BEFORE[lang]:
+        return None  # none of the phrases below can end on this word (a cheap test; speed only)
     base = q.start - len(before)
     named = P.NAMED_BEFORE.search(before)
     if named:

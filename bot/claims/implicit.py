@@ -22,6 +22,8 @@ def group_count(group: str, lang: str) -> int | None:
     total = 0
     for item in P.ITEM[lang].finditer(group):
         text = item.group(0)
+        if P.ANIMAL_RE[lang].search(text):
+            continue  # "and their dog": in the list, but not a person
         num = None
         for q in find_quantities(text, lang):
             if q.value is not None and not q.vague and distractor_class(text, q) is None:

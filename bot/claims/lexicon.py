@@ -57,6 +57,10 @@ CASUALTY_AFTER = {
         "injured": [
             "injured", "wounded", "injuries", "hurt", "hospitalized", "hospitalised",
             "treated for injuries", "critically injured", "seriously injured", "grazed",
+            # "Both are listed in critical condition": alive and hurt, so injured.
+            "in critical condition", "in serious condition", "in stable condition", "in grave condition",
+            "in fair condition", "in good condition", "in critical but stable condition",
+            "in life-threatening condition",
         ],
         "missing": ["missing", "unaccounted for", "disappeared"],
         "kidnapped": ["kidnapped", "abducted", "taken hostage", "held hostage", "hostages", "seized"],
@@ -75,7 +79,8 @@ CASUALTY_AFTER = {
             "massacrés", "massacrées", "abattus", "abattues", "abattu", "abattue", "corps",
             "victimes décédées", "pertes humaines",
         ],
-        "injured": ["blessés", "blessées", "blessé", "blessée", "blessures", "hospitalisés"],
+        "injured": ["blessés", "blessées", "blessé", "blessée", "blessures", "hospitalisés",
+                    "dans un état grave", "dans un état critique"],
         "missing": ["disparus", "disparues", "portés disparus", "porté disparu", "disparu"],
         "kidnapped": [
             "enlevés", "enlevées", "enlevé", "enlevée", "kidnappés", "kidnappées", "kidnappé",
@@ -148,13 +153,14 @@ NOT_PEOPLE = {
         "year months days hours minutes weeks decades percent dollars euros points counts charges "
         "guns weapons rifles pistols handguns cartridges casings miles kilometers kilometres feet "
         "meters metres blocks block incidents cases shootings rockets shells mortars gunshot gunshots "
-        "bullet stab knife wounds entry exit casings".split()
+        "bullet stab knife wounds entry exit casings dog dogs cat cats pet pets puppies horses cattle".split()
     ),
     "fr": set(
         "tirs coups balles fois véhicules véhicule voitures camions motos avions avion hélicoptères "
         "drones attaques attaque assauts raids frappes explosions bombes marchés maisons bâtiments "
         "villages camps bases ans an années mois jours heures minutes semaines km kilomètres "
-        "pour dollars euros francs points armes fusils roquettes obus cas incidents".split()
+        "pour dollars euros francs points armes fusils roquettes obus cas incidents chiens chats chevaux "
+        "bétail têtes".split()
     ),
 }
 
@@ -215,3 +221,135 @@ PERSON_PLUR = {
         "victimes militaires personnes civiles"
     ).split(),
 }
+
+
+def first_chars(pattern: str, flags: int = re.IGNORECASE) -> str | None:
+    """A character class of every character a match of the pattern can start with, or None when
+    that cannot be told (an optional or empty start, a category like \\w). Used to put a cheap
+    guard, `(?=[...])`, in front of a long alternation: most positions then fail after one test."""
+    try:
+        from re import _parser as parser  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse as parser  # type: ignore[no-redef]
+    chars: set[str] = set()
+
+    def walk(items) -> bool:
+        """Add the first characters of a sequence; False when unknown or when it can be empty."""
+        for op, av in items:
+            name = str(op)
+            if name == "AT":
+                continue  # \b, ^: zero width, the next item starts the match
+            if name == "LITERAL":
+                chars.add(chr(av))
+                return True
+            if name == "IN":
+                for op2, av2 in av:
+                    n2 = str(op2)
+                    if n2 == "LITERAL":
+                        chars.add(chr(av2))
+                    elif n2 == "RANGE":
+                        chars.update(chr(c) for c in range(av2[0], av2[1] + 1))
+                    else:
+                        return False
+                return True
+            if name == "SUBPATTERN":
+                return walk(av[-1])
+            if name == "BRANCH":
+                return all(walk(b) for b in av[1])
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                lo, _hi, sub = av
+                if lo == 0:
+                    return False
+                return walk(sub)
+            return False  # lookarounds, categories, backreferences: give up
+        return False
+
+    if not walk(parser.parse(pattern, flags)):
+        return None
+    out = set()
+    for c in chars:
+        out.update({c, c.lower(), c.upper()} if flags & re.IGNORECASE else {c})
+    return "".join(re.escape(c) for c in sorted(out))
+
+
+def guarded(pattern: str, flags: int = re.IGNORECASE) -> str:
+    """The pattern behind a first-character guard when one can be computed (speed only)."""
+    chars = first_chars(pattern, flags)
+    return f"(?=[{chars}])(?:{pattern})" if chars else pattern
+
+
+
+def expand(pattern: str) -> set[str] | None:
+    """Every string a small finite pattern matches, lower case, "\\s+" as one space ("officers?" is
+    {"officer", "officers"}); None when the pattern is not that simple. Lets a word list written
+    as a regex be looked up word by word instead of scanned for."""
+    try:
+        from re import _parser as parser  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse as parser  # type: ignore[no-redef]
+
+    def seq(items) -> set[str] | None:
+        out = {""}
+        for op, av in items:
+            name = str(op)
+            if name == "LITERAL":
+                part = {chr(av).lower()}
+            elif name == "IN" and all(str(o) == "LITERAL" for o, _ in av):
+                part = {chr(c).lower() for _, c in av}
+            elif name == "IN" and len(av) == 1 and str(av[0][0]) == "CATEGORY" and "SPACE" in str(av[0][1]):
+                part = {" "}
+            elif name == "SUBPATTERN":
+                part = seq(av[-1])
+            elif name == "BRANCH":
+                part = set()
+                for b in av[1]:
+                    sub = seq(b)
+                    if sub is None:
+                        return None
+                    part |= sub
+            elif name in ("MAX_REPEAT", "MIN_REPEAT"):
+                lo, hi, sub = av
+                inner = seq(sub)
+                if inner is None:
+                    return None
+                if (lo, hi) == (0, 1):
+                    part = inner | {""}
+                elif (lo, hi) == (1, parser.MAXREPEAT) and inner == {" "}:
+                    part = {" "}
+                else:
+                    return None
+            else:
+                return None
+            if part is None:
+                return None
+            out = {a + b for a in out for b in part}
+        return out
+
+    return seq(parser.parse(pattern, re.IGNORECASE))
+
+
+# The same classes as WHO_RE, word by word: "officers" -> police; two-word names ("casques bleus") too.
+WHO_WORDS: dict[str, str] = {}
+for _who, _pattern in WHO.items():
+    for _w in expand(_pattern) or ():
+        WHO_WORDS.setdefault(_w, _who)
+_WHO_ORDER = {who: i for i, who in enumerate(WHO)}
+_TOKEN = re.compile(r"\w+")
+
+
+def who_of(text: str) -> str | None:
+    """The class of people a phrase counts (civilians, soldiers, police, attackers), if it says:
+    the first word (or two) naming one, as WHO_RE.search would find it, by dictionary look-up."""
+    tokens = list(_TOKEN.finditer(text))
+    for i, t in enumerate(tokens):
+        word = t.group(0).lower()
+        found = WHO_WORDS.get(word)
+        if i + 1 < len(tokens):
+            nxt = tokens[i + 1]
+            if text[t.end():nxt.start()].isspace():
+                pair = WHO_WORDS.get(f"{word} {nxt.group(0).lower()}")
+                if pair and (found is None or _WHO_ORDER[pair] < _WHO_ORDER[found]):
+                    found = pair
+        if found:
+            return found
+    return None

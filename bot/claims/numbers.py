@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import ahocorasick
 from text_to_num import alpha2digit
 
 from .lexicon import alt as _alt  # trie alternation, longest match first
@@ -97,13 +98,17 @@ def _core_pattern(lang: str) -> str:
         rng = rf"(?:entre\s+{num}\s+et\s+{num}|de\s+{num}\s*(?:à|ou|-|–)\s*{num}|{num}(?:\s*(?:à|ou|-|–)\s*{num})?)"
         vague_part = rf"(?:{vague})(?!\s+(?:\d|{_FR_NW}\b))"
         dozen = _VAGUE_FR_APPROX
-    first = "0-9otfsenhmzabduqpcvwlOTFSENHMZABDUQPCVWL"  # first letters of numbers and vague words
+    # First letters of this language's numbers, vague words and ranges ("between", "entre", "de").
+    first = "0-9abdefhmnostzABDEFHMNOSTZ" if lang == "en" else "0-9cdehmnopqstuvzCDEHMNOPQSTUVZ"
     return rf"(?<![\w$€£.,:/-])(?=(?-i:[{first}]))(?P<q>{dozen}|{vague_part}|{rng})(?![\w-]*\d)(?!\w)"
 
 
 # The number itself is found first; its qualifier ("more than", "au moins") is read off the few
 # characters before it, which keeps the scan over long texts cheap.
 QTY_RE = {lang: re.compile(_core_pattern(lang), re.IGNORECASE) for lang in ("en", "fr")}
+# The last word of every qualifier ("than", "least", "environ"): a cheap test before QUAL_BEFORE.
+_QUAL_LAST = {lang: {q.split()[-1].replace("’", "'") for q in QUALIFIERS[lang]} | {q.split()[-1] for q in QUALIFIERS[lang]}
+              for lang in ("en", "fr")}
 QUAL_BEFORE = {
     lang: re.compile(rf"(?<![\w'’])(?P<qual>{_alt(QUALIFIERS[lang])})\s+$", re.IGNORECASE) for lang in ("en", "fr")
 }
@@ -141,13 +146,20 @@ def word_number(words: str, lang: str) -> int | None:
     return int(out) if out.isdigit() else None
 
 
+_SPACES = re.compile(r"\s+")
+_RANGE = {lang: re.compile(rf"(?:between|entre|de)?\s*({NUM[lang]})\s*(?:and|to|or|-|–|et|à|ou)\s*({NUM[lang]})",
+                           re.IGNORECASE) for lang in ("en", "fr")}
+_RANGE_WORD = re.compile(r"\s*(?:\band\b|\bto\b|\bor\b|-|–|\bet\b|\bà\b|\bou\b)\s*")
+
+
 def parse_quantity(m: re.Match, lang: str, text_before: str = "") -> Quantity | None:
     """Turn one QTY_RE match into a Quantity, or None when it is not a number after all."""
     q = m.group("q")
-    ql = re.sub(r"\s+", " ", q.lower())
-    qm = QUAL_BEFORE[lang].search(text_before) if text_before else None
+    ql = _SPACES.sub(" ", q.lower())
+    tail = text_before.rsplit(None, 1)[-1:] if text_before and text_before[-1:].isspace() else None
+    qm = QUAL_BEFORE[lang].search(text_before) if tail and tail[0].lower() in _QUAL_LAST[lang] else None
     qual = qm.group("qual") if qm else None
-    qualifier = QUALIFIERS[lang].get(re.sub(r"\s+", " ", qual.lower())) if qual else None
+    qualifier = QUALIFIERS[lang].get(_SPACES.sub(" ", qual.lower())) if qual else None
     start, end = m.start() - (len(text_before) - qm.start() if qm else 0), m.end()
     text = (text_before[qm.start():] if qm else "") + q
     word = ql[:-3] if ql.endswith(" of") else ql
@@ -162,11 +174,9 @@ def parse_quantity(m: re.Match, lang: str, text_before: str = "") -> Quantity | 
         if approx and (ql.startswith("une ") or ql.startswith("un ")):
             n = FR_APPROX[approx.group(0)]
             return Quantity(n, n - n // 5, n + n // 5, qualifier or "about", None, start, end, text)
-    elif re.fullmatch(r"(?:a|one) dozen", ql):
+    elif ql in ("a dozen", "one dozen"):
         return Quantity(12, 10, 14, qualifier or "about", None, start, end, text)
-    rng = re.fullmatch(
-        rf"(?:between|entre|de)?\s*({NUM[lang]})\s*(?:and|to|or|-|–|et|à|ou)\s*({NUM[lang]})", ql, re.IGNORECASE
-    ) if re.search(r"\s*(?:\band\b|\bto\b|\bor\b|-|–|\bet\b|\bà\b|\bou\b)\s*", ql) else None
+    rng = _RANGE[lang].fullmatch(ql) if _RANGE_WORD.search(ql) else None
     if rng:
         lo, hi = word_number(rng.group(1), lang), word_number(rng.group(2), lang)
         if lo is not None and hi is not None and lo < hi:
@@ -184,8 +194,26 @@ def parse_quantity(m: re.Match, lang: str, text_before: str = "") -> Quantity | 
     return Quantity(value, low, high, qualifier, None, start, end, text)
 
 
+def _number_automaton(lang: str) -> ahocorasick.Automaton:
+    """Every piece of text a quantity must hold (a digit, a number word, a vague word), for one scan."""
+    words = set("0123456789") | set(_EN_WORDS if lang == "en" else _FR_WORDS)
+    words |= {w.split()[0] if w.split()[0] not in ("a", "de", "des", "un", "une") else w.split()[1]
+              for w in VAGUE_RANGES[lang]}
+    words |= {"between", "dozen"} if lang == "en" else {"entre", *FR_APPROX}
+    auto = ahocorasick.Automaton()
+    for w in words:
+        auto.add_word(w, w)
+    auto.make_automaton()
+    return auto
+
+
+_MAY_HOLD = {lang: _number_automaton(lang) for lang in ("en", "fr")}
+
+
 def find_quantities(text: str, lang: str) -> list[Quantity]:
     """Every quantity in a piece of text, left to right."""
+    if next(_MAY_HOLD[lang].iter(text.lower()), None) is None:
+        return []  # no digit, number word or vague word anywhere: nothing to scan for (speed only)
     out = []
     for m in QTY_RE[lang].finditer(text):
         q = parse_quantity(m, lang, text[max(0, m.start() - 24):m.start()])

@@ -209,13 +209,27 @@ ACTIVE_SINGULAR = {
 }
 
 
-def _item(det: str, num: str, ps: str, pp: str) -> str:
-    """One member of a list of people: "a mother", "her four children", "three soldiers"."""
-    return rf"(?:(?:{det}|{num})\s+)(?:(?:{num})\s+)?{_ADJS}(?:{ps}|{pp})\b"
+# Animals may share a list of victims ("her daughter, the toddler and their dog were found dead");
+# they are members of the list that count for no one.
+ANIMALS = {"en": ["dog", "dogs", "cat", "cats", "pet", "pets", "puppy", "horse", "horses"],
+           "fr": ["chien", "chiens", "chat", "chats", "cheval", "chevaux"]}
+ANIMAL_RE = {lang: re.compile(rf"(?:{alt(ANIMALS[lang])})$", _FLAGS) for lang in LANGS}
 
 
-_EN_ITEM = _item(_EN_DET, NUM["en"], _EN_PS, _EN_PP)
-_FR_ITEM = _item(_FR_DET + r"|ses|leurs", NUM["fr"], _FR_PS, _FR_PP)
+# A name in apposition after a victim: ", 55-year-old Bettie Jones", ", identified as John Smith".
+APPOS_NAME = re.compile(
+    rf",\s+(?:(?:identified\s+as|named|a|an|the)\s+)?(?:(?:\d+|[a-z]+-?[a-z]*)-year-old\s+)?(?P<name>{_NAME})",
+    _FLAGS,
+)
+
+
+def _item(det: str, num: str, ps: str, pp: str, animals: str = "") -> str:
+    """One member of a list of people: "a mother", "her four children", "three soldiers" (or a pet)."""
+    return rf"(?:(?:{det}|{num})\s+)(?:(?:{num})\s+)?{_ADJS}(?:{ps}|{pp}{animals})\b"
+
+
+_EN_ITEM = _item(_EN_DET, NUM["en"], _EN_PS, _EN_PP, "|" + alt(ANIMALS["en"]))
+_FR_ITEM = _item(_FR_DET + r"|ses|leurs", NUM["fr"], _FR_PS, _FR_PP, "|" + alt(ANIMALS["fr"]))
 ITEM = {"en": re.compile(_EN_ITEM, _FLAGS), "fr": re.compile(_FR_ITEM, _FLAGS)}
 _EN_JOIN = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s+as\s+well\s+as\s+|\s+along\s+with\s+|\s+plus\s+)"
 _FR_JOIN = r"(?:\s*,\s*(?:et\s+)?|\s+et\s+|\s+ainsi\s+que\s+)"
@@ -279,7 +293,7 @@ SUBSET_BEFORE = re.compile(
     _FLAGS,
 )
 HEDGE = re.compile(
-    r"(?<![\w'’-])(?=(?-i:[cmpfsebwurnCMPFSEBWURNiI]))(?:could|may|might|possibly|feared|fears|if|suggests?|suggested|suggesting|estimat\w*|believed\s+to|would|"
+    r"(?<![\w'’-])(?=(?-i:[cmpfsebwurnaCMPFSEBWURNAiI]))(?:could|may|might|possibly|feared|fears|if|suggests?|suggested|suggesting|estimat\w*|believed\s+to|would|"
     r"unconfirmed|rumou?rs?|pourrai(?:t|ent)|serai(?:t|ent)|aurai(?:t|ent)|probablement|peut-être|craint|"
     r"estim\w*|non\s+confirmés?|présumés?)\b",
     _FLAGS,
@@ -287,7 +301,9 @@ HEDGE = re.compile(
 CUMULATIVE = re.compile(
     r"(?<![\w'’-])(?=(?-i:[stloiedacpSTLOIEDACP]))(?:since\s+(?:(?:the\s+)?(?:[\w'’-]+\s+){0,3}?(?:19|20)\d\d|the\s+(?:start|beginning|outbreak)|it\s+began|the\s+(?:conflict|insurgency|war)|"
     r"january|february|march|april|may|june|july|august|september|october|november|december)|"
-    r"so\s+far\s+this\s+year|this\s+year|last\s+year|in\s+(?:19|20)\d\d\b|(?:over|in|during)\s+the\s+(?:past|last)\s+(?:\w+\s+)?(?:days|weeks?|months?|years?|decades?)|"
+    r"so\s+far\s+this\s+year|this\s+year|last\s+year|in\s+(?:the\s+)?(?:(?:early|late|mid)[\s-]+)?"
+    r"(?:(?:summer|spring|fall|autumn|winter|january|february|march|april|june|july|august|september|october|"
+    r"november|december)\s+(?:of\s+)?)?(?:19|20)\d\d\b|(?:over|in|during)\s+the\s+(?:past|last)\s+(?:\w+\s+)?(?:days|weeks?|months?|years?|decades?)|"
     r"in\s+recent\s+(?:years|months)|every\s+year|each\s+year|a\s+year|per\s+year|annually|year-to-date|"
     r"depuis\s+(?:(?:19|20)\d\d|le\s+début|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|"
     r"novembre|décembre|des\s+années|plusieurs\s+années|\d+\s+ans)|en\s+(?:19|20)\d\d\b|cette\s+année|"

@@ -11,14 +11,15 @@ _ABBREV = {
     "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ave", "blvd", "rd", "mt", "ft", "u.s", "u.n",
     "u.k", "approx", "dept", "det", "ofc", "lt", "maj", "pvt", "m", "mme", "mlle", "av", "etc",
 }
+_LONG = max(len(a) for a in _ABBREV) + 1  # letters before a full stop that no abbreviation has
 # A boundary: end punctuation, optional closing quotes, then space and a capital or an opening quote.
 # Each kind is its own pattern starting with a fixed character class, which re scans fast.
-_PUNCT = re.compile(r"[.!?]+[\"”’')\]]*\s+(?=[\"“'(\[]?[A-Z0-9À-ÖØ-Þ])")
+_PUNCT = re.compile(r"[.!?][.!?]*[\"”’')\]]*\s+(?=[\"“'(\[]?[A-Z0-9À-ÖØ-Þ])")
 _NEWLINES = re.compile(r"\n\s*")
 _PIPES = re.compile(r"[ \t]\|[ \t]")
 # Scraped pages glue the title to the body ("...Los Angeles TimesJassely Lupoe, 5, was"): a capital
 # straight after four lower-case letters or ".com" starts a new sentence.
-_GLUE = re.compile(r"[a-z0-9](?=[A-Z])")
+_GLUE = re.compile(r"[A-Z](?<=[a-z0-9][A-Z])")  # the capital, found first (re scans for it fast)
 _GLUE_BEFORE = re.compile(r"[a-z0-9]{4}$|\.com$")
 _LAST_WORD = re.compile(r"([\w.]+)$")
 HEAD_CHARS = 400  # how far into a text its title (and headline style) may reach
@@ -36,9 +37,14 @@ def _cuts(text: str) -> list[tuple[int, int]]:
     cuts = []
     for m in _PUNCT.finditer(text):
         # Keep the punctuation with its sentence; the break is the whitespace after it.
-        stop = m.start() + len(m.group(0).rstrip())
+        s = m.start()
+        stop = s + len(m.group(0).rstrip())
+        if s >= _LONG and text[s - _LONG:s].isalpha():
+            # A word of more than _LONG letters ends here: no abbreviation, no initial (fast path).
+            cuts.append((stop, m.end()))
+            continue
         # The word before the full stop, read with str methods (this loop runs for every sentence).
-        w = text[max(0, m.start() - 20):m.start()].rsplit(None, 1)[-1:] or [""]
+        w = text[max(0, s - 20):s].rsplit(None, 1)[-1:] or [""]
         w = w[0].lstrip("\"“'([")
         if w:
             if w.lower().rstrip(".") in _ABBREV:
@@ -53,8 +59,8 @@ def _cuts(text: str) -> list[tuple[int, int]]:
     if "|" in text[:head]:
         cuts.extend(m.span() for m in _PIPES.finditer(text, 0, head))
     for m in _GLUE.finditer(text, 0, head):
-        if _GLUE_BEFORE.search(text, max(0, m.end() - 4), m.end()):
-            cuts.append((m.end(), m.end()))
+        if _GLUE_BEFORE.search(text, max(0, m.start() - 4), m.start()):
+            cuts.append((m.start(), m.start()))
     cuts.sort()
     return cuts
 

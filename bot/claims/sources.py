@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from .lexicon import alt
+from .lexicon import alt, guarded
 
 # Checked in this order: the first class whose words appear in the attribution wins, so that
 # "a security source at the ministry" is security_sources and "health ministry" is official.
@@ -39,9 +40,9 @@ _CLASS_WORDS = [
                  r"authorities|the\s+state|l['’]état"),
     ("unattributed", r"other\s+reports|reports?|media|médias|sources?\s+locales?|d['’]autres\s+sources|sources?|press|presse"),
 ]
-_CLASS_RE = [(cls, re.compile(p, re.IGNORECASE)) for cls, p in _CLASS_WORDS]
+_CLASS_RE = [(cls, re.compile(guarded(p), re.IGNORECASE)) for cls, p in _CLASS_WORDS]
 
-_SPEECH = alt([
+SPEECH_VERBS = ([
     "said", "says", "say", "told", "tells", "reported", "reports", "report", "confirmed", "confirms",
     "acknowledged", "acknowledges", "admitted", "announced", "announces", "stated", "states",
     "claimed that", "claimed to", "claims that", "claims to", "claimed", "indicated", "indicate", "indicates",
@@ -55,6 +56,7 @@ _SPEECH = alt([
     "avance", "avancent", "a avancé", "estime", "estiment", "a estimé", "a assuré", "assure", "a revendiqué",
     "revendique", "a communiqué", "a publié", "publie", "ont rapporté", "a raconté", "racontent", "raconte",
 ])
+_SPEECH = alt(SPEECH_VERBS)
 # Participles that report the figures of the clause's own subject: "GSIM claimed the attacks, stating ...".
 _PARTICIPLE = alt(["stating", "saying", "claiming", "adding", "affirmant", "assurant", "précisant", "indiquant",
                    "annonçant", "revendiquant", "ajoutant"])
@@ -85,7 +87,7 @@ _INTRINSIC = re.compile(
     re.IGNORECASE,
 )
 # A sentence without one of these words cannot hold an _INTRINSIC phrase (speed only).
-_INTRINSIC_WORDS = ("offici", "bilan", "chiffre", "other reports", "autres sources", "confiden", "document", "hospital",
+INTRINSIC_WORDS = ("offici", "bilan", "chiffre", "other reports", "autres sources", "confiden", "document", "hospital",
                     "médical", "security", "sécuritaire", "militar", "state ", "télévision", "army", "armée",
                     "government", "gouvernement")
 _TRAILING_AFTER = re.compile(
@@ -109,6 +111,7 @@ class Attribution:
     clause_only: bool = False  # "other reports", "the official toll": speaks only for its own clause
 
 
+@lru_cache(maxsize=256)
 def classify(words: str) -> str:
     """The source class named by an attribution's words."""
     for cls, rx in _CLASS_RE:
@@ -140,16 +143,26 @@ def _speaker(sentence: str, verb_start: int) -> tuple[int, str]:
     return start, who
 
 
-def attributions(sentence: str) -> list[Attribution]:
-    """Every attribution in a sentence, with offsets relative to it."""
+# A lower-case piece of every match of _ACCORDING, _SPEECH_RE and _SAID_WHO: a sentence holding
+# none of a pattern's pieces skips that scan (speed only; see attributions' hints).
+ACCORDING_KEYS = frozenset({"according", "citing", "quoting", "selon", "après", "source"})
+SPEECH_KEYS = frozenset(max(v.split(), key=len) for v in SPEECH_VERBS)
+SAID_KEYS = frozenset({"said", "says", "told", "indiqué", "déclaré", "précisé"})
+HINT_WORDS = frozenset(INTRINSIC_WORDS) | ACCORDING_KEYS | SPEECH_KEYS | SAID_KEYS
+
+
+def attributions(sentence: str, hints: set[str] | None = None) -> list[Attribution]:
+    """Every attribution in a sentence, with offsets relative to it. hints: which of HINT_WORDS the
+    lower-cased sentence holds, when the caller already knows (patterns without theirs are skipped)."""
     found: list[Attribution] = []
-    for m in _ACCORDING.finditer(sentence):
+    if hints is None:
+        low = sentence.lower()
+        hints = {w for w in HINT_WORDS if w in low}
+    for m in (_ACCORDING.finditer(sentence) if not hints.isdisjoint(ACCORDING_KEYS) else ()):
         found.append(Attribution(classify(m.group("who")), m.group(0), m.start(), m.end(), True, True))
-    low = sentence.lower()
-    intrinsic = any(w in low for w in _INTRINSIC_WORDS)
-    for m in (_INTRINSIC.finditer(sentence) if intrinsic else ()):
+    for m in (_INTRINSIC.finditer(sentence) if not hints.isdisjoint(INTRINSIC_WORDS) else ()):
         found.append(Attribution(classify(m.group("who")), m.group(0), m.start(), m.end(), True, True, True))
-    for m in _SPEECH_RE.finditer(sentence):
+    for m in (_SPEECH_RE.finditer(sentence) if not hints.isdisjoint(SPEECH_KEYS) else ()):
         verb = m.group("verb").lower()
         if verb.startswith("claimed") and re.match(r"\s*responsibility", sentence[m.end():]):
             continue  # claiming an attack is not giving its toll
@@ -164,7 +177,7 @@ def attributions(sentence: str) -> list[Attribution]:
         after_quote_or_comma = before.endswith((",", "”", '"', "’"))
         forward = not trailing or not after_quote_or_comma
         found.append(Attribution(cls, sentence[who_start:m.end()], who_start, m.end(), forward, trailing))
-    for m in _SAID_WHO.finditer(sentence):
+    for m in (_SAID_WHO.finditer(sentence) if not hints.isdisjoint(SAID_KEYS) else ()):
         cls = classify(m.group("who"))
         if cls != "unattributed":
             found.append(Attribution(cls, m.group(0), m.start(), m.end(), False, True))

@@ -16,7 +16,7 @@ TRIGGER_STEMS = (
     "shot", "shoot", "stab", "casualt", "toll", "victim", "missing", "kidnap", "abduct", "hostage", "massacr",
     "execut", "perish", "succumb", "lives", "life", "bodies", "body", "suicide", "gunned", "condition", "grazed", "homicide",
     "deceased", "deadly", "tué", "tuant", "tuer", "tuent", "mort", "décè", "décéd", "bless", "péri", "enlev", "otage", "disparu", "bilan",
-    "abattu", "assassin", "exécut", "la vie", "corps",
+    "abattu", "assassin", "exécut", "la vie", "corps", "état grave", "état critique",
 )
 _TRIGGER = ahocorasick.Automaton()
 for _stem in TRIGGER_STEMS:
@@ -42,6 +42,13 @@ _WEAK_STEMS = {
                          re.IGNORECASE),
     "hospital": re.compile(r"hospitali[sz]", re.IGNORECASE),
     "life": re.compile(r"loss\s+of\s+(?:human\s+)?lif|own\s+life|lost\s+(?:his|her|their)\s+li", re.IGNORECASE),
+    # "The Homicide Report", "charged with homicide", "he lives in", "a deadly weapon": no figure.
+    "homicide": re.compile(r"homicides|homicide\s+(?:investigation|case|victim|suspect)|(?:double|triple)\s+homicide",
+                           re.IGNORECASE),
+    "lives": re.compile(r"lives\s+(?:lost|were|of)|(?:their|his|her|the|human|innocent)\s+lives|loss\s+of\s+lives|"
+                        r"\d\s+lives|(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|"
+                        r"scores)\s+(?:of\s+)?(?:[\w'’-]+\s+)?lives", re.IGNORECASE),
+    "deadly": re.compile(r"deadly\s+(?:[\w'’-]+\s+){0,3}?(?:shooting|stabbing|shootout)", re.IGNORECASE),
 }
 
 
