@@ -502,7 +502,8 @@ def measure(path: Path, expected: dict[str, ExpectedIncident], args) -> dict:
     slugs = sorted(expected)
     results: dict = {"db": str(path), "db_mb": round(path.stat().st_size / 2 ** 20, 1),
                      "desk_construct_ms": round(construct_ms, 1), "gc_tracked": tracked,
-                     "full_gc_ms": round(full_gc_ms, 1), "gc_freeze": args.gc_freeze, "views": {}, "errors": []}
+                     "full_gc_ms": round(full_gc_ms, 1), "gc_freeze": args.gc_freeze, "cold": args.cold,
+                     "views": {}, "errors": []}
     claims = sorted(e.claims for e in expected.values())
     results["claims_per_incident"] = {"min": claims[0], "median": claims[len(claims) // 2], "max": claims[-1]}
     for view in args.views:
@@ -535,7 +536,7 @@ def report(results: dict) -> None:
     c = results["claims_per_incident"]
     print(f"database {results['db']} ({results['db_mb']} MB); ledger rows per incident: min {c['min']}, "
           f"median {c['median']}, max {c['max']}")
-    print(f"{'Desk(db)' if args.cold else 'prepare_desk(db): Desk, matcher, every toll, gc.freeze()'} start-up (once per process): {results['desk_construct_ms']:.1f} ms; "
+    print(f"{'Desk(db)' if results['cold'] else 'prepare_desk(db): Desk, matcher, every toll, gc.freeze()'} start-up (once per process): {results['desk_construct_ms']:.1f} ms; "
           f"{results['gc_tracked']} objects tracked by the GC, a full collection takes {results['full_gc_ms']:.1f} ms"
           f"{' (gc.freeze() applied)' if results['gc_freeze'] else ''}")
     print(f"{'view':<9} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}  slowest (ms, incident, rows)")

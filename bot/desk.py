@@ -192,17 +192,18 @@ class Desk:
             return render.render_toll(incident, toll)
         if view == "timeline":
             return render.render_timeline(incident, toll)
-        rows = self.source_rows(incident_id, entries)
         if view == "sources":
-            return render.render_sources(incident, rows)
-        stories = len({row_story for row_story in self._stories(incident_id)})
-        outlets = len({row.outlet for row in rows})
+            return render.render_sources(incident, self.source_rows(incident_id, entries))
+        stories, outlets = self._coverage(incident_id)
         return render.render_summary(incident, toll, stories=stories, outlets=outlets)
 
-    def _stories(self, incident_id: int) -> list[int]:
+    def _coverage(self, incident_id: int) -> tuple[int, int]:
+        """How many stories, from how many outlets, the incident has (counted by SQLite, not in Python)."""
         with self.db.lock:
-            return [r[0] for r in self.db.execute(
-                "select story_id from matches where incident_id = ? and status = 'matched'", [incident_id])]
+            return self.db.execute(
+                "select count(distinct matches.story_id), count(distinct coalesce(items.outlet, items.feed_id))"
+                " from matches join items on items.id = matches.item_id"
+                " where matches.incident_id = ? and matches.status = 'matched'", [incident_id]).fetchone()
 
     def source_rows(self, incident_id: int, entries) -> list[render.SourceRow]:
         """Every matched article, oldest first, with the figures it gave and why it matched."""
