@@ -61,12 +61,17 @@ def gvdb_rows(path: Path) -> list[dict]:
     with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
             victims = json.loads(row["Json"]).get("victim-section", [])
+            was = [v.get("victim-was", []) for v in victims]
             rows.append({
                 "id": row["Article id"],
                 "text": row["Full text"],
-                "killed": sum("killed" in v.get("victim-was", []) for v in victims),
-                "injured": sum("injured" in v.get("victim-was", []) for v in victims),
+                "killed": sum("killed" in w for w in was),
+                "injured": sum("injured" in w for w in was),
                 "annotated": bool(victims),
+                # Every victim listed with an outcome, and none marked only "hospitalized" (which the
+                # README's definition does not count as injured): labels a reader can check one by one.
+                "complete": bool(victims) and all(w for w in was)
+                            and not any(w == ["hospitalized"] for w in was),
             })
     return rows
 
@@ -89,8 +94,14 @@ def gvdb_report(rows: list[dict]) -> dict:
         # Crowd workers left the victim list empty on some articles that plainly report deaths;
         # shown apart, never instead of the full score.
         annotated = [i for i, r in enumerate(rows) if r.get("annotated", True)]
+        complete = [i for i, r in enumerate(rows) if r.get("complete", True)]
         out[metric] = {
             "accuracy": sum(g == p for g, p in zip(gold, pred)) / len(rows),
+            # A held-out check on rules: even-indexed articles were read while writing them, odd ones not.
+            "accuracy_even": sum(gold[i] == pred[i] for i in range(0, len(rows), 2)) / max(1, len(range(0, len(rows), 2))),
+            "accuracy_odd": sum(gold[i] == pred[i] for i in range(1, len(rows), 2)) / max(1, len(range(1, len(rows), 2))),
+            "accuracy_complete": sum(gold[i] == pred[i] for i in complete) / max(1, len(complete)),
+            "n_complete": len(complete),
             "baseline_zero": sum(g == 0 for g in gold) / len(rows),
             "accuracy_gold_pos": sum(gold[i] == pred[i] for i in pos) / max(1, len(pos)),
             "n_gold_pos": len(pos),
@@ -183,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {metric:8s} accuracy {m['accuracy']:.3f}   always-0 baseline {m['baseline_zero']:.3f}   "
                   f"on gold>0 ({m['n_gold_pos']}) {m['accuracy_gold_pos']:.3f}   "
                   f"[on articles with a victim list ({m['n_annotated']}) {m['accuracy_annotated']:.3f}]")
+            print(f"  {'':8s} even-indexed half {m['accuracy_even']:.3f}   odd-indexed half {m['accuracy_odd']:.3f}   "
+                  f"[labels complete, no victim only 'hospitalized' ({m['n_complete']}) {m['accuracy_complete']:.3f}]")
         for aid, metric, gold, pred, claim in r["errors"][: args.errors]:
             print(f"  error id={aid} {metric}: gold {gold} got {pred} «{claim.quote if claim else ''}»")
     else:

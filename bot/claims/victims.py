@@ -15,7 +15,7 @@ import ahocorasick
 
 from .lexicon import PERSON_SING
 
-NEW = "+new"  # "another man", "a second victim": someone not counted yet
+NEW = "+new"  # "a second man", "a third victim": someone not counted yet
 GENERIC = "+generic"  # "a man", "the victim", "he": may be anyone already counted
 
 # Only an indefinite ordinal says "someone else": "another man", "the second victim" may be
@@ -87,9 +87,10 @@ _OTHER_INCIDENT = re.compile(
     re.IGNORECASE,
 )
 
-_OTHER_WORDS = ("separate incident", "separate shooting", "separate case", "separate attack", "separate homicide",
-                "unrelated", "in an earlier", "in a similar", "in a previous", "in a different", "in another",
-                "this is the", "this was the", "marks the", "in that case", "autre attaque", "précédente attaque")
+# One word of each phrase above, lower case (the phrases may be spaced any way): the pattern is
+# only tried around these (speed only).
+_OTHER_WORDS = ("separate", "unrelated", "earlier", "similar", "previous", "different", "this", "case", "autre",
+                "précédente")
 
 _OTHER_AUTO = ahocorasick.Automaton()
 for _w in _OTHER_WORDS:
