@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import email.utils
 import itertools
+import threading
 import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
+import httpcore
 import httpx
 
 from bot.config import Settings
@@ -39,7 +41,11 @@ def make_client(settings: Settings) -> httpx.Client:
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
     limits = httpx.Limits(max_connections=settings.max_concurrent_fetches * 2,
                           max_keepalive_connections=settings.max_concurrent_fetches)
+    transport = httpx.HTTPTransport(limits=limits, trust_env=False)
+    # httpx 0.28 does not take a network backend; the pool it built does (httpcore public API).
+    transport._pool._network_backend = _DeadlineBackend(transport._pool._network_backend)
     return httpx.Client(
+        transport=transport,
         timeout=timeout,
         limits=limits,
         follow_redirects=True,
@@ -63,6 +69,7 @@ def fetch(client: httpx.Client, url: str, *, settings: Settings,
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     deadline = time.monotonic() + settings.total_timeout
+    _deadline.at = deadline  # every socket operation of this fetch, headers included, ends by then
     try:
         with client.stream("GET", url, headers=headers) as response:
             result = FetchResult(status="ok", http_status=response.status_code,
@@ -105,6 +112,8 @@ def fetch(client: httpx.Client, url: str, *, settings: Settings,
     except httpx.TooManyRedirects:
         return FetchResult(status="error", error=f"too many redirects (more than {settings.max_redirects})")
     except httpx.TimeoutException as exc:
+        if time.monotonic() >= deadline:
+            return FetchResult(status="error", error=f"too slow (no full response within {settings.total_timeout:.0f}s)")
         return FetchResult(status="error", error=f"timed out ({type(exc).__name__})")
     except httpx.DecodingError as exc:
         return FetchResult(status="error", error=f"could not decompress the body ({exc})")
@@ -112,6 +121,62 @@ def fetch(client: httpx.Client, url: str, *, settings: Settings,
         return FetchResult(status="error", error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
     except (ValueError, OSError) as exc:  # malformed URLs, socket errors outside httpx
         return FetchResult(status="error", error=f"{type(exc).__name__}: {exc}")
+    finally:
+        _deadline.at = None
+
+
+# --- a total deadline for each fetch ----------------------------------------------------------------------
+# httpx's timeouts bound each socket operation, not a request: a server that sends
+# its status line and headers a byte at a time, each byte within the read timeout,
+# could hold a poll for hours. Every read, write and connect of the fetch running
+# in this thread is given at most the time left before its deadline.
+
+_deadline = threading.local()
+
+
+def _time_left(timeout: float | None) -> float | None:
+    deadline = getattr(_deadline, "at", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("no full response within the total timeout")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream):
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _time_left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _time_left(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname: str | None = None, timeout: float | None = None):
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout)))
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, backend: httpcore.NetworkBackend):
+        self._backend = backend
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        return _DeadlineStream(self._backend.connect_tcp(host, port, _time_left(timeout), local_address,
+                                                         socket_options))
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        return _DeadlineStream(self._backend.connect_unix_socket(path, _time_left(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
 
 
 _PIECE = 64 * 1024  # most bytes one decompression step may produce
