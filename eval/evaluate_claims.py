@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     for text, problems in fr["failures"]:
         print(f"  {text}\n    " + "\n    ".join(problems))
 
-    seeds_texts = [p.read_text(encoding="utf-8") for p in sorted((FIXTURES / "seeds").glob("*.txt"))]
+    seeds_texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "bot" / "demo" / "articles").glob("*.txt"))]
     if rows:
         texts = [r["text"] for r in rows]
         print(f"throughput: {throughput(texts):.2f} MB/s on one core, GVDB dev ({sum(len(t) for t in texts) / 1e6:.2f} MB, "

@@ -9,8 +9,8 @@ import yaml
 
 from bot.claims import extract_claims, text_toll
 
-SEEDS = Path(__file__).parent / "fixtures" / "claims" / "seeds"
-GOLD = yaml.safe_load((SEEDS / "gold.yaml").read_text(encoding="utf-8"))
+SEEDS = Path(__file__).parent.parent / "bot" / "demo" / "articles"  # the seed articles, shipped with the demo
+GOLD = yaml.safe_load((Path(__file__).parent / "fixtures" / "seeds" / "gold.yaml").read_text(encoding="utf-8"))
 CLAIMS = [(a["file"], c) for a in GOLD["articles"] for c in a.get("claims") or []]
 DISTRACTORS = [(a["file"], d) for a in GOLD["articles"] for d in a.get("distractors") or []]
 

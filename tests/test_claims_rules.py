@@ -186,7 +186,8 @@ def test_hint_prefilters_change_no_answer(monkeypatch):
     from bot.claims import extract as E
 
     fixtures = Path(__file__).parent / "fixtures" / "claims"
-    texts = [(p.read_text(encoding="utf-8"), None) for p in sorted((fixtures / "seeds").glob("*.txt"))]
+    articles = Path(__file__).parent.parent / "bot" / "demo" / "articles"
+    texts = [(p.read_text(encoding="utf-8"), None) for p in sorted(articles.glob("*.txt"))]
     texts += [(c["text"], c.get("lang", "fr"))
               for c in yaml.safe_load((fixtures / "french.yaml").read_text(encoding="utf-8"))["cases"]]
     fast = [record(i, t, lang) for i, (t, lang) in enumerate(texts)]

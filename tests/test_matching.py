@@ -12,7 +12,7 @@ from bot.incident_commands import (CommandError, parse_command, parse_track_args
 from bot.matching import WEAK_DAYS, Matcher
 from bot.models import Incident, Item
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+SEEDS = Path(__file__).parent.parent / "bot" / "demo" / "articles"  # the seed articles, shipped with the demo
 BAMAKO_SEEDS = {  # file -> publication date (gold.yaml; "~" dates inferred from the text)
     "000_5cdb089f230bfa05.txt": date(2024, 9, 24),
     "001_f906829c3a93a056.txt": date(2024, 9, 20),

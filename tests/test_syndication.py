@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.syndication import (THRESHOLD, assign_story, band_keys, fingerprint, group_stories, same_story,
                              signature, similarity)
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+SEEDS = Path(__file__).parent.parent / "bot" / "demo" / "articles"  # the seed articles, shipped with the demo
 WIRE = (SEEDS / "002_c6df8b2cbe4401de.txt").read_text(encoding="utf-8")
 
 

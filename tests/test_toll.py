@@ -11,7 +11,8 @@ import yaml
 from bot.models import Claim, LedgerEntry
 from bot.toll import Figure, compute_toll, lead, story_event, toll_events
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+SEEDS = Path(__file__).parent.parent / "bot" / "demo" / "articles"  # the seed articles, shipped with the demo
+GOLD = Path(__file__).parent / "fixtures" / "seeds" / "gold.yaml"
 # gold.yaml marks inferred dates with "~"; the day each article came out, at noon UTC.
 PUBLISHED = {
     "000_5cdb089f230bfa05.txt": datetime(2024, 9, 24, 12, tzinfo=timezone.utc),
@@ -23,7 +24,7 @@ PUBLISHED = {
 
 def gold_entries() -> list[LedgerEntry]:
     """LedgerEntries built by hand from gold.yaml's claims: one item and one story per Bamako article."""
-    gold = yaml.safe_load((SEEDS / "gold.yaml").read_text(encoding="utf-8"))
+    gold = yaml.safe_load(GOLD.read_text(encoding="utf-8"))
     entries = []
     for item_id, article in enumerate(gold["articles"], start=1):
         if article["incident"] != "bamako-2024-09-17":
