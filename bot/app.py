@@ -29,8 +29,6 @@ from handlers import incident as incident_handlers
 
 logger = logging.getLogger(__name__)
 
-LISTENER_THREADS = 64
-
 
 @dataclass
 class Deps:
@@ -82,15 +80,15 @@ class Deps:
 
 
 def build_app(deps: Deps, *, client: WebClient, signing_secret: str | None = None,
-              process_before_response: bool = False, token_verification: bool = True) -> App:
+              token_verification: bool = True) -> App:
     """The Bolt app with every handler registered."""
-    # Bolt acknowledges a command only once a listener thread has called ack(): with its default
-    # ten threads busy answering (they wait for the database while a poll writes), new commands
-    # would queue for their ack. Many cheap threads keep the ack immediate.
+    # Every listener only acknowledges and hands its work to deps.later(), so Bolt may run it in
+    # the request's own thread and answer Slack as soon as it returns (process_before_response).
+    # Otherwise Bolt runs listeners on a thread pool and polls every 10 ms for the ack: slower,
+    # and the acks of a burst of commands queue behind each other.
     app = App(client=client, signing_secret=signing_secret or "unused-in-socket-mode",
-              process_before_response=process_before_response, token_verification_enabled=token_verification,
-              request_verification_enabled=signing_secret is not None, name="incident-desk",
-              listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack"))
+              process_before_response=True, token_verification_enabled=token_verification,
+              request_verification_enabled=signing_secret is not None, name="incident-desk")
     incident_handlers.register(app, deps)
     feeds_handlers.register(app, deps)
     action_handlers.register(app, deps)
