@@ -122,11 +122,17 @@ class IncidentProcessor:
                         outcome.matches += 1
                 if not item_has_claims(self.db, item_id, revision):
                     store_claims(self.db, item_id, revision=revision, claims=self.extract(item.text, item.lang))
+                # Most matched articles carry no figure: then the toll cannot have changed, and
+                # recomputing it over a big incident's ledger is the costliest step of processing.
+                figureless = self.db.execute("select 1 from claims where item_id = ? limit 1",
+                                             [item_id]).fetchone() is None
                 for incident_id in involved:
                     slug = self._incidents[incident_id].slug
                     if incident_id in newly:
                         self._queue([story_event(slug, story_id=story_id, outlet=item.outlet or item.feed_id,
                                                  title=item.title)], kind="story", **common(incident_id))
+                    if figureless:
+                        continue
                     after = self.tolls.get(incident_id).toll
                     changes = toll_events(befores[incident_id], after, incident=slug)
                     if changes:
