@@ -20,10 +20,10 @@ import httpx
 from bot.config import Settings
 from bot.fetch import FetchResult, fetch
 from bot.models import FeedConfig
-from bot.parse import NotAFeed, parse_feed
+from bot.parse import BlockMemory, NotAFeed, parse_feed
 from db import to_iso
 from db.feeds import get_feed_row
-from db.items import store_items
+from db.items import load_block_memory, save_block_memory, store_items
 from db.connection import writing
 
 logger = logging.getLogger(__name__)
@@ -77,10 +77,17 @@ def poll_feed(db, client: httpx.Client, feed: FeedConfig, *, settings: Settings,
 
 def ingest_fetched(db, feed: FeedConfig, row: dict, fetched: FetchResult, state: dict, *, started: str,
                    now: datetime, settings: Settings, rng: random.Random | None = None) -> PollResult:
-    """Parse fetched bytes and store the items, the feed's state and the poll log in one transaction."""
+    """Parse fetched bytes and store the items, the feed's state and the poll log in one transaction.
+
+    Entry blocks that recent successful parses of the feed read are not parsed again when they
+    come back byte for byte (bot/parse.py, BlockMemory); what this parse read is remembered in
+    the same transaction as the items, so the memory never describes items that were not stored.
+    """
+    remembered = load_block_memory(db, feed.id)
+    memory = BlockMemory.from_blob(*remembered) if remembered else None
     try:
         parsed = parse_feed(fetched.body, feed_id=feed.id, headers=fetched.headers, now=now,
-                            default_lang=feed.lang, base_url=fetched.final_url)
+                            default_lang=feed.lang, base_url=fetched.final_url, memory=memory)
     except NotAFeed as exc:
         return _failure(db, feed, row, fetched, str(exc), started=started, now=now, settings=settings, rng=rng)
     except Exception as exc:  # a parser crash is one sick feed, never a dead scheduler
@@ -96,6 +103,8 @@ def ingest_fetched(db, feed: FeedConfig, row: dict, fetched: FetchResult, state:
         if stored.new_ids or stored.updated_ids:
             result.outcome = "new"
             state["last_new_item_at"] = started
+        if parsed.memory != memory:
+            save_block_memory(db, feed.id, (parsed.memory.context, parsed.memory.to_blob()) if parsed.memory else None)
         _record(db, feed, row, result, started=started, state=state)
     return result
 
@@ -124,17 +133,32 @@ def backoff_seconds(failures: int, *, interval: int, cap: int, retry_after: floa
     return delay
 
 
+# The feeds columns a poll writes (the keys of _record's `state`); anything else is a programming error.
+_STATE_COLUMNS = frozenset({
+    "last_polled_at", "last_success_at", "consecutive_failures", "next_poll_after", "etag", "last_modified",
+    "body_hash", "title", "warning", "last_new_item_at", "last_error", "last_error_at",
+})
+
+
 def _record(db, feed: FeedConfig, row: dict, result: PollResult, *, started: str, state: dict) -> PollResult:
-    """Write the feed's health and the poll log; joins the caller's transaction when there is one."""
+    """Write the feed's health and the poll log; joins the caller's transaction when there is one.
+
+    Plain SQL: this runs on every poll, and sqlite-utils' update()/insert() read the table's
+    schema on each call (a third of an unchanged poll's time). An UPDATE of a feed that is not
+    in the table (removed meanwhile) changes nothing, as before.
+    """
     update = {"last_polled_at": started, **state}
     if result.outcome != "error":
         update.update({"last_success_at": started, "consecutive_failures": 0, "next_poll_after": None})
+    unknown = update.keys() - _STATE_COLUMNS
+    if unknown:
+        raise ValueError(f"not a feed state column: {sorted(unknown)}")
     with writing(db):
-        if row or get_feed_row(db, feed.id):
-            db["feeds"].update(feed.id, update)
-        db["polls"].insert({
-            "feed_id": feed.id, "started_at": started, "finished_at": to_iso(datetime.now(timezone.utc)),
-            "outcome": result.outcome, "http_status": result.http_status, "new_items": len(result.new_ids),
-            "updated_items": len(result.updated_ids), "error": result.error,
-        })
+        db.conn.execute(f"UPDATE feeds SET {', '.join(f'{column} = ?' for column in update)} WHERE id = ?",
+                        [*update.values(), feed.id])
+        db.conn.execute(
+            "INSERT INTO polls (feed_id, started_at, finished_at, outcome, http_status, new_items, updated_items,"
+            " error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [feed.id, started, to_iso(datetime.now(timezone.utc)), result.outcome, result.http_status,
+             len(result.new_ids), len(result.updated_ids), result.error])
     return result

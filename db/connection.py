@@ -13,6 +13,8 @@ import sqlite_utils
 from db.migrations import migrations
 
 BUSY_TIMEOUT_MS = 10_000
+WAL_AUTOCHECKPOINT_PAGES = 10_000  # about 40 MB of WAL at 4 KiB pages
+CACHE_KIB = 32_000  # the most each connection's page cache may hold (SQLite's default: 2,000)
 
 
 def open_database(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
@@ -32,6 +34,13 @@ def open_database(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Dat
     if str(path) != ":memory:":
         db.enable_wal()
     db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed poll
+    # Checkpoint the WAL into the database every WAL_AUTOCHECKPOINT_PAGES pages instead of SQLite's
+    # 1,000: a poll's commit paid for a checkpoint (copy and fsync) every few polls, and a page
+    # written by many polls in between is now copied once. Crash safety is the WAL's, unchanged.
+    db.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+    # The story band-key index and the FTS index are read at random by every poll that stores
+    # something: a page cache that holds them saves a read system call per page.
+    db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     db.execute("PRAGMA foreign_keys = ON")
     db.lock = threading.RLock()
     if migrate:

@@ -13,6 +13,7 @@ from db.connection import to_iso
 _CHUNK = 500
 NEAR_COPY_MIN_WORDS = 25
 NEAR_COPY_CANDIDATES = 5  # SQLite's host-parameter limit is far above this; keeps IN (...) lists short
+RECENT_BAND_KEYS = 20_000  # band keys kept in story_bands_recent before they move to story_bands
 
 
 @dataclass
@@ -46,6 +47,8 @@ def store_items(db, feed_id: str, items: list[Item], *, seen_at: str, backlog: b
         elif existing["fingerprint"] != fingerprint:
             _revise(db, existing, item, fingerprint=fingerprint, seen_at=seen_at)
             outcome.updated_ids.append(existing["id"])
+    if outcome.new_ids:
+        _settle_band_keys(db.conn)
     return outcome
 
 
@@ -63,7 +66,7 @@ def _known(db, feed_id: str, guids: list[str]) -> dict[str, dict]:
 
 def _insert(db, item: Item, *, fingerprint: str, seen_at: str, backlog: bool) -> int:
     story_id = _story_for(db, item, fingerprint=fingerprint, seen_at=seen_at)
-    cursor = db.execute(
+    cursor = db.conn.execute(
         "insert into items (feed_id, guid, story_id, link, title, summary, content, author, published,"
         " published_is_first_seen, lang, outlet, fingerprint, first_seen_at, revision, updated, backlog)"
         " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,0,?)",
@@ -75,38 +78,67 @@ def _insert(db, item: Item, *, fingerprint: str, seen_at: str, backlog: bool) ->
 
 def _story_for(db, item: Item, *, fingerprint: str, seen_at: str) -> int:
     """The story this entry tells: same canonical link, same text, or a near copy (syndication)."""
+    conn = db.conn
     if item.link:
-        row = db.execute("select id from stories where canonical_link = ?", [item.link]).fetchone()
+        row = conn.execute("select id from stories where canonical_link = ?", [item.link]).fetchone()
         if row:
             return row[0]
-    row = db.execute("select id from stories where fingerprint = ?", [fingerprint]).fetchone()
+    row = conn.execute("select id from stories where fingerprint = ?", [fingerprint]).fetchone()
     if row:
         return row[0]
     if len(item.text.split()) < NEAR_COPY_MIN_WORDS:
-        sig, keys = None, ()  # a headline alone is too short to call two texts copies
+        sig, keys = None, []  # a headline alone is too short to call two texts copies
     else:
         sig = syndication.signature(item.text)
-        keys = syndication.band_keys(sig)
-        story = _near_copy(db, sig, keys)
+        keys = [band_key_columns(key) for key in syndication.band_keys(sig)]
+        story = _near_copy(conn, sig, keys)
         if story is not None:
             return story
-    cursor = db.execute("insert into stories (canonical_link, fingerprint, title, first_seen_at, signature)"
-                        " values (?,?,?,?,?)", [item.link, fingerprint, item.title, seen_at,
-                                                json.dumps(sig) if sig else None])
-    for key in keys:
-        db.execute("insert or ignore into story_bands (band_key, story_id) values (?, ?)", [key, cursor.lastrowid])
-    return cursor.lastrowid
+    cursor = conn.execute("insert into stories (canonical_link, fingerprint, title, first_seen_at, signature)"
+                          " values (?,?,?,?,?)", [item.link, fingerprint, item.title, seen_at,
+                                                  json.dumps(sig) if sig else None])
+    story_id = cursor.lastrowid
+    if keys:
+        conn.execute("insert or ignore into story_bands_recent (key, band, story_id) values "
+                     + ",".join("(?,?,?)" for _ in keys), [v for key in keys for v in (*key, story_id)])
+    return story_id
 
 
-def _near_copy(db, sig: tuple[int, ...], keys: tuple[str, ...]) -> int | None:
+def _settle_band_keys(conn) -> None:
+    """Move the recent band keys to story_bands once story_bands_recent holds RECENT_BAND_KEYS.
+
+    story_bands_recent stays small, so a poll's commit rewrites few of its pages; story_bands
+    takes the keys in one sorted batch every few dozen polls instead of a scattered page per key
+    at every poll. A key is in one of the two tables. Runs in the poll's transaction.
+    """
+    (count,) = conn.execute("select count(*) from story_bands_recent").fetchone()
+    if count >= RECENT_BAND_KEYS:
+        conn.execute("insert or ignore into story_bands (key, band, story_id)"
+                     " select key, band, story_id from story_bands_recent order by key, band, story_id")
+        conn.execute("delete from story_bands_recent")
+
+
+def band_key_columns(text: str) -> tuple[int, int]:
+    """A band key of syndication.band_keys ('band:hex') as stored: (the hex as a signed 64-bit integer, band)."""
+    band, digest = text.split(":", 1)
+    value = int(digest, 16)
+    return (value - (1 << 64) if value >= 1 << 63 else value), int(band)
+
+
+def _near_copy(conn, sig: tuple[int, ...], keys: list[tuple[int, int]]) -> int | None:
     # Only the few stories sharing the most band keys are compared: templated texts (a feed's
     # boilerplate) can share a key or two with thousands of stories, true copies share many.
-    marks = ",".join("?" * len(keys))
-    rows = db.execute(
-        f"select stories.id, stories.signature from stories join ("
-        f" select story_id, count(*) as shared from story_bands where band_key in ({marks})"
+    pairs = ",".join("(?,?)" for _ in keys)
+    rows = conn.execute(
+        f"with wanted (key, band) as (values {pairs})"
+        f" select stories.id, stories.signature from stories join ("
+        f" select story_id, count(*) as shared from ("
+        f"  select bands.story_id from wanted join story_bands as bands"
+        f"  on bands.key = wanted.key and bands.band = wanted.band"
+        f"  union all select recent.story_id from wanted join story_bands_recent as recent"
+        f"  on recent.key = wanted.key and recent.band = wanted.band)"
         f" group by story_id order by shared desc, story_id limit {NEAR_COPY_CANDIDATES}) as best"
-        f" on best.story_id = stories.id", keys).fetchall()
+        f" on best.story_id = stories.id", [v for key in keys for v in key]).fetchall()
     return syndication.assign_story(sig, [(row[0], tuple(json.loads(row[1]))) for row in rows])
 
 
@@ -121,6 +153,21 @@ def _revise(db, existing: dict, item: Item, *, fingerprint: str, seen_at: str) -
         "update items set title = ?, summary = ?, content = ?, author = ?, link = ?, fingerprint = ?,"
         " revision = revision + 1, updated = 1, updated_at = ?, processed_at = NULL where id = ?",
         [item.title, item.summary, item.content, item.author, item.link, fingerprint, seen_at, existing["id"]])
+
+
+def load_block_memory(db, feed_id: str) -> tuple[str, bytes] | None:
+    """(context, blocks) of what the feed's last successful parse read (bot.parse.BlockMemory), or None."""
+    with db.lock:
+        return db.conn.execute("select context, blocks from feed_blocks where feed_id = ?", [feed_id]).fetchone()
+
+
+def save_block_memory(db, feed_id: str, memory: tuple[str, bytes] | None) -> None:
+    """Remember what this parse read, (context, blocks) or None; call inside the poll's transaction."""
+    if memory is None:
+        db.conn.execute("delete from feed_blocks where feed_id = ?", [feed_id])
+    else:
+        db.conn.execute("insert or replace into feed_blocks (feed_id, context, blocks) values (?, ?, ?)",
+                        [feed_id, *memory])
 
 
 def search_items(db, *, feed_id: str | None = None, since: str | None = None, text: str | None = None,

@@ -137,3 +137,39 @@ def m006_ledger_version(db):
         " WHERE id IN (SELECT incident_id FROM matches WHERE item_id = NEW.id); END",
     ):
         db.execute(statement)
+
+
+@migrations()
+def m007_compact_story_bands(db):
+    # The band-key index took most of a poll's writing time: 32 text keys in two B-trees (the
+    # table and its primary-key index) for every new story, each insert dirtying a page of its own.
+    # Now the same keys as 64-bit integers in one WITHOUT ROWID B-tree (a third of the pages), and
+    # new stories' keys first go to the small story_bands_recent, which moves to story_bands in one
+    # sorted batch when it fills (db/items.py): a poll's commit rewrites a few pages instead of a
+    # page for nearly every key. (key, band) is exactly the old 'band:hex' text, key being the hex
+    # read as a signed 64-bit integer. A key is in one of the two tables.
+    for table in ("story_bands_compact", "story_bands_recent"):
+        db.execute(f"CREATE TABLE {table} (key INTEGER NOT NULL, band INTEGER NOT NULL,"
+                   " story_id INTEGER NOT NULL, PRIMARY KEY (key, band, story_id)) WITHOUT ROWID")
+    rows = db.execute("SELECT band_key, story_id FROM story_bands").fetchall()
+    db.conn.executemany("INSERT OR IGNORE INTO story_bands_compact (key, band, story_id) VALUES (?, ?, ?)",
+                        ((*_band_key_columns(key), story_id) for key, story_id in rows))
+    db.execute("DROP TABLE story_bands")
+    db.execute("ALTER TABLE story_bands_compact RENAME TO story_bands")
+
+
+def _band_key_columns(text: str) -> tuple[int, int]:
+    """'band:hex' (syndication.band_keys) -> (hex as a signed 64-bit integer, band); frozen with m007."""
+    band, digest = text.split(":", 1)
+    value = int(digest, 16)
+    return (value - (1 << 64) if value >= 1 << 63 else value), int(band)
+
+
+@migrations()
+def m008_feed_item_blocks(db):
+    # What recent successful parses of each feed read, block by block (one <item> or <entry>):
+    # a hash of the block's bytes and of the guid it gave. The next poll cuts the blocks already
+    # read, byte for byte, out of the document before feedparser sees it (bot/parse.py).
+    # Written in the poll's own transaction, beside the items those blocks gave.
+    db.execute("CREATE TABLE feed_blocks (feed_id TEXT PRIMARY KEY, context TEXT NOT NULL,"
+               " blocks BLOB NOT NULL)")

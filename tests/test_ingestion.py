@@ -142,3 +142,194 @@ def test_a_url_answering_html_is_a_feed_error_with_a_reason_and_no_items(db, cli
     assert items(db) == []
     row = db["feeds"].get("page")
     assert row["consecutive_failures"] == 1 and "HTML page" in row["last_error"]
+
+
+# --- entry blocks already read are not parsed again ---------------------------------------------------------
+
+def _parsed_bodies(monkeypatch) -> list[bytes]:
+    """Record the bytes feedparser is given from now on."""
+    import bot.parse
+
+    seen: list[bytes] = []
+    original = bot.parse.feedparser.parse
+
+    def spy(body, *args, **kwargs):
+        seen.append(body)
+        return original(body, *args, **kwargs)
+
+    monkeypatch.setattr(bot.parse.feedparser, "parse", spy)
+    return seen
+
+
+OTHER = {"title": "Floods in Niamey", "link": "https://news.example/niamey", "guid": "niamey-1",
+         "pubDate": "Tue, 17 Sep 2024 10:00:00 +0200", "description": "Rivers rose overnight."}
+THIRD = {"title": "Port reopens", "link": "https://news.example/port", "guid": "port-1",
+         "pubDate": "Tue, 17 Sep 2024 11:00:00 +0200", "description": "Ships are moving again."}
+
+
+def test_an_unchanged_entry_in_a_new_version_of_the_feed_is_not_parsed_again_a_revised_one_is(
+        db, client, settings, server, monkeypatch):
+    wire = feed(server)
+    register(db, wire)
+    server.routes["/wire.xml"] = Response(rss(STORY, OTHER))
+    poll_feed(db, client, wire, settings=settings)
+    seen = _parsed_bodies(monkeypatch)
+    revised = {**STORY, "description": "The official toll rose to 77 killed."}
+    server.routes["/wire.xml"] = Response(rss(THIRD, revised, OTHER, title="New feed title"))
+    result = poll_feed(db, client, wire, settings=settings)
+    (body,) = seen
+    assert b"niamey-1" not in body  # byte-identical to the block read last time: cut before parsing
+    assert b"bamako-1" in body and b"port-1" in body  # revised and new entries are parsed
+    rows = {row["guid"].rsplit("/", 1)[-1]: row for row in items(db)}
+    assert result.new_ids == [rows["port-1"]["id"]] and result.updated_ids == [rows["bamako-1"]["id"]]
+    assert rows["bamako-1"]["summary"] == "The official toll rose to 77 killed."
+    assert rows["niamey-1"]["revision"] == 1 and len(rows) == 3
+
+
+def test_the_same_bytes_parsed_again_with_no_poll_state_store_nothing_and_parse_no_entry(
+        db, client, settings, server, monkeypatch):
+    wire = feed(server)
+    register(db, wire)
+    server.routes["/wire.xml"] = Response(rss(STORY, OTHER))
+    poll_feed(db, client, wire, settings=settings)
+    db.execute("update feeds set etag = null, body_hash = null")
+    seen = _parsed_bodies(monkeypatch)
+    result = poll_feed(db, client, wire, settings=settings)
+    assert (result.outcome, result.new_ids, result.updated_ids) == ("unchanged", [], [])
+    assert b"<item>" not in seen[0] and len(items(db)) == 2
+
+
+def test_a_document_that_does_not_split_cleanly_into_entry_blocks_is_parsed_whole(
+        db, client, settings, server, monkeypatch):
+    wire = feed(server)
+    register(db, wire)
+    server.routes["/wire.xml"] = Response(rss(STORY, OTHER))
+    poll_feed(db, client, wire, settings=settings)
+    seen = _parsed_bodies(monkeypatch)
+    # Another element between two items: the blocks are not plain siblings, so nothing is cut.
+    body = rss(STORY, OTHER, THIRD).replace(b"</item><item>", b"</item><docs>d</docs><item>", 1)
+    server.routes["/wire.xml"] = Response(body)
+    result = poll_feed(db, client, wire, settings=settings)
+    assert seen == [body] and len(result.new_ids) == 1
+
+
+def test_an_entry_twice_in_a_document_is_parsed_whole_when_one_copy_changes(db, client, settings, server,
+                                                                             monkeypatch):
+    wire = feed(server)
+    register(db, wire)
+    first = {**OTHER, "description": "First copy."}
+    server.routes["/wire.xml"] = Response(rss(STORY, first))
+    poll_feed(db, client, wire, settings=settings)
+    seen = _parsed_bodies(monkeypatch)
+    # The unchanged copy comes last: a whole parse lets it win (the last copy does), so nothing changes.
+    body = rss(STORY, {**OTHER, "description": "Second copy."}, first)
+    server.routes["/wire.xml"] = Response(body)
+    result = poll_feed(db, client, wire, settings=settings)
+    assert seen[-1] == body  # cut first, then parsed whole once the shared guid showed up
+    assert result.updated_ids == [] and result.new_ids == []
+    (row,) = items(db, guid=items(db)[1]["guid"])
+    assert row["summary"] == "First copy."
+
+
+def test_what_a_parse_read_is_remembered_in_the_poll_transaction_or_not_at_all(db, client, settings, server,
+                                                                              monkeypatch):
+    import bot.pipeline
+
+    wire = feed(server)
+    register(db, wire)
+    server.routes["/wire.xml"] = Response(rss(STORY, OTHER))
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed mid-poll")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bot.pipeline, "_record", crash)
+        try:
+            poll_feed(db, client, wire, settings=settings)
+        except RuntimeError:
+            pass
+    assert items(db) == [] and db.execute("select count(*) from feed_blocks").fetchone()[0] == 0
+    result = poll_feed(db, client, wire, settings=settings)
+    assert len(result.new_ids) == 2
+    assert db.execute("select count(*) from feed_blocks").fetchone()[0] == 1
+
+
+# --- near copies through the band-key index -----------------------------------------------------------------
+
+WIRE_TEXT = ("Gunmen attacked a military post near the border town on Monday night, killing at least twelve "
+             "soldiers and wounding several others, the defence ministry said in a statement on Tuesday, adding "
+             "that reinforcements had been sent to the area and that a search for the attackers was under way.")
+
+
+def test_a_near_copy_of_a_story_in_another_feed_joins_that_story(db, client, settings, server):
+    wire, mirror = feed(server, "wire"), feed(server, "mirror")
+    register(db, wire, mirror)
+    server.routes["/wire.xml"] = Response(rss({"title": "Border post attacked", "guid": "w1",
+                                               "link": "https://wire.example/1", "description": WIRE_TEXT}))
+    server.routes["/mirror.xml"] = Response(rss({"title": "Soldiers killed at border post", "guid": "m1",
+                                                 "link": "https://mirror.example/a",
+                                                 "description": WIRE_TEXT + " Read more on our site."}))
+    poll_feed(db, client, wire, settings=settings)
+    poll_feed(db, client, mirror, settings=settings)
+    rows = items(db)
+    assert len(rows) == 2 and rows[0]["story_id"] == rows[1]["story_id"]
+    # the first story's 32 band keys, in the small recent table until it fills
+    counts = [db.execute(f"select count(*) from {t}").fetchone()[0] for t in ("story_bands_recent", "story_bands")]
+    assert counts == [32, 0]
+
+
+def test_recent_band_keys_move_to_the_main_table_when_it_fills_and_are_still_found(db, monkeypatch):
+    import json
+
+    from bot import syndication
+    from db import items as stored_items
+
+    monkeypatch.setattr(stored_items, "RECENT_BAND_KEYS", 32)
+    sig = syndication.signature(WIRE_TEXT)
+    keys = [stored_items.band_key_columns(key) for key in syndication.band_keys(sig)]
+    story = db.conn.execute("insert into stories (fingerprint, signature) values ('f', ?)", [json.dumps(sig)]).lastrowid
+    db.conn.executemany("insert into story_bands_recent (key, band, story_id) values (?, ?, ?)",
+                        [(*key, story) for key in keys])
+    assert stored_items._near_copy(db.conn, sig, keys) == story
+    stored_items._settle_band_keys(db.conn)
+    counts = [db.execute(f"select count(*) from {t}").fetchone()[0] for t in ("story_bands_recent", "story_bands")]
+    assert counts == [0, 32]
+    assert stored_items._near_copy(db.conn, sig, keys) == story
+
+
+def test_band_keys_stored_before_the_compact_index_are_carried_over(tmp_path):
+    from bot import syndication
+    from db import open_database
+    from db.items import _near_copy, band_key_columns
+    from db.migrations import migrations
+
+    db = open_database(tmp_path / "old.db", migrate=False)
+    migrations.apply(db, stop_before="m007_compact_story_bands")
+    sig = syndication.signature(WIRE_TEXT)
+    import json
+    story = db["stories"].insert({"canonical_link": "https://wire.example/1", "fingerprint": "f", "title": "t",
+                                  "first_seen_at": "2024-01-01T00:00:00Z", "signature": json.dumps(sig)}).last_pk
+    for key in syndication.band_keys(sig):
+        db["story_bands"].insert({"band_key": key, "story_id": story})
+    migrations.apply(db)
+    keys = [band_key_columns(key) for key in syndication.band_keys(sig)]
+    assert sorted(db.execute("select key, band from story_bands").fetchall()) == sorted(keys)
+    assert _near_copy(db.conn, sig, keys) == story
+
+
+def test_an_entry_back_in_the_window_of_the_feed_is_not_parsed_again_unless_revised_meanwhile(
+        db, client, settings, server, monkeypatch):
+    wire = feed(server)
+    register(db, wire)
+    server.routes["/wire.xml"] = Response(rss(STORY, OTHER))
+    poll_feed(db, client, wire, settings=settings)
+    revised = {**OTHER, "description": "The river has fallen."}
+    server.routes["/wire.xml"] = Response(rss(revised))  # STORY leaves the window, OTHER is revised
+    assert len(poll_feed(db, client, wire, settings=settings).updated_ids) == 1
+    seen = _parsed_bodies(monkeypatch)
+    server.routes["/wire.xml"] = Response(rss(STORY, OTHER))  # both back as first read
+    result = poll_feed(db, client, wire, settings=settings)
+    assert b"bamako-1" not in seen[0]  # remembered from two versions ago, untouched since: cut
+    assert b"niamey-1" in seen[0]  # its stored text changed meanwhile: parsed, and revised back
+    (row,) = items(db, summary="Rivers rose overnight.")
+    assert result.updated_ids == [row["id"]] and row["revision"] == 3
