@@ -10,6 +10,7 @@ Hashes are blake2b, never Python's hash(), so signatures are the same in every p
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Iterable
 
 from bot.gazetteer import fold
@@ -19,16 +20,36 @@ NUM_SLOTS = 64
 BANDS = 32  # 2 slots a band: a copy at similarity 0.6 shares a band key with probability > 0.99
 ROWS = NUM_SLOTS // BANDS
 THRESHOLD = 0.6  # wire copies with a different headline and the outlet's boilerplate score 0.7-0.95
+_MASK64 = (1 << 64) - 1
+_MIXERS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5, 0xD6E8FEB86659FD93)
 _SPACE = 1 << 56  # hash values stay below this after the slot bits are taken off
 
 
 def shingles(text: str, *, size: int = SHINGLE) -> set[int]:
-    """64-bit hashes of the text's overlapping word sequences (the whole text when it is shorter)."""
+    """64-bit hashes of the text's overlapping word sequences (the whole text when it is shorter).
+
+    Each word is hashed once (crc32, in C) and a shingle's hash mixes its words' hashes with a
+    different odd multiplier per position, so word order counts. This is ~5x cheaper than hashing
+    every shingle's text, and it is as stable across processes and releases (no Python hash()).
+    """
     words = fold(text).split()
     if not words:
         return set()
-    grams = (" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1)))
-    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams}
+    hashes = [zlib.crc32(word.encode()) for word in words]
+    if len(hashes) < size:
+        hashes += [0] * (size - len(hashes))  # a short text is one shingle, padded
+    if size == 4:  # the common case, as one comprehension: a Python-level loop per shingle costs 3x more
+        m0, m1, m2, m3 = _MIXERS[:4]
+        mixed = [((a + 1) * m0 ^ (b + 1) * m1 ^ (c + 1) * m2 ^ (d + 1) * m3) & _MASK64
+                 for a, b, c, d in zip(hashes, hashes[1:], hashes[2:], hashes[3:])]
+    else:
+        mixed = []
+        for parts in zip(*(hashes[i:len(hashes) - size + 1 + i] for i in range(size))):
+            h = 0
+            for multiplier, part in zip(_MIXERS, parts):
+                h ^= (part + 1) * multiplier
+            mixed.append(h & _MASK64)
+    return {h ^ (h >> 29) for h in mixed}  # fold the high bits down: slots are taken from the low bits
 
 
 def signature(text: str, *, slots: int = NUM_SLOTS) -> tuple[int, ...]:
