@@ -88,6 +88,19 @@ def band_keys(sig: tuple[int, ...], *, bands: int = BANDS) -> tuple[str, ...]:
     return tuple(keys)
 
 
+def band_key_ints(sig: tuple[int, ...], *, bands: int = BANDS) -> list[tuple[int, int]]:
+    """The same keys as band_keys(), as (signed 64-bit integer, band): the form the database stores.
+
+    Built straight from the digest's bytes: no hex text to format and parse back on every new story.
+    """
+    rows = len(sig) // bands
+    out = []
+    for band in range(bands):
+        chunk = ",".join(map(str, sig[band * rows:(band + 1) * rows]))
+        out.append((int.from_bytes(hashlib.blake2b(chunk.encode(), digest_size=8).digest(), "big", signed=True), band))
+    return out
+
+
 def fingerprint(sig: tuple[int, ...]) -> str:
     """A short stable hex name for a signature (exact copies share it; near copies need similarity())."""
     return hashlib.blake2b(",".join(map(str, sig)).encode(), digest_size=8).hexdigest()

@@ -90,7 +90,7 @@ def _story_for(db, item: Item, *, fingerprint: str, seen_at: str) -> int:
         sig, keys = None, []  # a headline alone is too short to call two texts copies
     else:
         sig = syndication.signature(item.text)
-        keys = [band_key_columns(key) for key in syndication.band_keys(sig)]
+        keys = syndication.band_key_ints(sig)
         story = _near_copy(conn, sig, keys)
         if story is not None:
             return story

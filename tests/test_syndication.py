@@ -81,3 +81,11 @@ def test_signature_is_the_same_in_another_process_with_another_hash_seed():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONHASHSEED": "123"}).stdout.strip()
     assert out == fingerprint(signature(WIRE[:500]))
+
+
+def test_band_keys_as_integers_are_the_stored_form_of_the_text_keys():
+    from db.items import band_key_columns
+    from bot.syndication import band_key_ints
+
+    sig = signature(WIRE)
+    assert band_key_ints(sig) == [band_key_columns(key) for key in band_keys(sig)]
