@@ -14,9 +14,9 @@ from bot.processing import IncidentProcessor, ProcessOutcome
 from bot.blocks import alert_blocks, parent_blocks, toll_blocks
 from bot.toll import Figure
 from bot.toll_cache import TollCache
-from db import utc_now_iso
+from db import from_iso, utc_now_iso
 from db.audit import audit
-from db.incidents import active_incidents, insert_incident, taken_slugs, untrack_incident
+from db.incidents import active_incidents, incidents_version, insert_incident, taken_slugs, untrack_incident
 from db.connection import writing
 
 
@@ -56,9 +56,7 @@ class Desk:
 
     def incidents(self) -> dict[int, Incident]:
         """Tracked incidents, re-read only when one was tracked or untracked."""
-        with self.db.lock:
-            version = self.db.execute(
-                "select count(*), coalesce(max(id), 0), count(removed_at) from incidents").fetchone()
+        version = incidents_version(self.db)
         if self._incidents is None or self._incidents[0] != version:
             self._incidents = (version, active_incidents(self.db))
         return self._incidents[1]
@@ -219,7 +217,7 @@ class Desk:
             outlets_by_story.setdefault(row["story_id"], []).append(row["outlet"])
         return [render.SourceRow(
             outlet=row["outlet"],
-            published=datetime.strptime(row["published"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc),
+            published=from_iso(row["published"]),
             title=row["title"], link=row["link"], figures=figures.get(row["id"], ()),
             outlets=tuple(o for o in dict.fromkeys(outlets_by_story[row["story_id"]]) if o != row["outlet"]),
             terms=tuple(json.loads(row["terms"] or "[]")),

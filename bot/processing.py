@@ -17,12 +17,11 @@ from bot.matching import Matcher
 from bot.models import Claim, Incident, Item
 from bot.toll import TollEvent, story_event, toll_events
 from bot.toll_cache import TollCache
-from db import utc_now_iso
-from db.incidents import active_incidents
+from db import utc_now_iso, writing
+from db.incidents import active_incidents, incidents_version
 from db.items import load_item
 from db.ledger import item_has_claims, record_match, store_claims
 from db.outbox import enqueue
-from db.connection import writing
 
 logger = logging.getLogger(__name__)
 
@@ -50,17 +49,12 @@ class IncidentProcessor:
 
     def refresh_if_changed(self) -> None:
         """Rebuild the matcher only when incidents were tracked or untracked (maybe by another process)."""
-        with self.db.lock:
-            version = self.db.execute(
-                "select count(*), coalesce(max(id), 0), count(removed_at) from incidents").fetchone()
-        if version != self._version:
+        if incidents_version(self.db) != self._version:
             self.refresh()
 
     def refresh(self) -> None:
         """Re-read the tracked incidents (after track or untrack)."""
-        with self.db.lock:
-            self._version = self.db.execute(
-                "select count(*), coalesce(max(id), 0), count(removed_at) from incidents").fetchone()
+        self._version = incidents_version(self.db)
         self._incidents = active_incidents(self.db)
         self._matcher = Matcher(list(self._incidents.values()))
         self._ids = {incident.slug: incident_id for incident_id, incident in self._incidents.items()}
@@ -98,8 +92,6 @@ class IncidentProcessor:
             revision, story_id, item_backlog = self.db.execute(
                 "select revision, story_id, backlog from items where id = ?", [item_id]).fetchone()
             found = {self._ids[m.incident]: m for m in self._matcher.match(item) if m.incident in self._ids}
-            if only is not None:
-                found = {k: v for k, v in found.items() if k in only}
             already = {r[0] for r in self.db.execute(
                 "select incident_id from matches where item_id = ? and status = 'matched'", [item_id])}
             rejected = {r[0] for r in self.db.execute(
@@ -152,7 +144,7 @@ class IncidentProcessor:
                    "text": "\n".join(e.text for e in events),
                    "title": item.title, "link": item.link, "outlet": item.outlet or item.feed_id,
                    "published": item.published.isoformat(), "story_id": story_id}
-        if enqueue(self.db, key=key, incident_id=incident_id, kind=kind, payload=payload, item_id=item_id,
-                   status=status):
-            outcome.alerts.append(self.db.execute("select id from outbox where idempotency_key = ?",
-                                                  [key]).fetchone()[0])
+        alert_id = enqueue(self.db, key=key, incident_id=incident_id, kind=kind, payload=payload, item_id=item_id,
+                           status=status)
+        if alert_id is not None:
+            outcome.alerts.append(alert_id)

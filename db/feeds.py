@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from bot.models import FeedConfig
-from db.connection import to_iso, utc_now_iso
-from db.connection import writing
+from db.connection import from_iso, to_iso, utc_now_iso, writing
 
 # A feed is stale when it has not been read successfully for this many intervals.
 STALE_AFTER_INTERVALS = 3
@@ -95,7 +94,7 @@ def feed_health(db, *, now: datetime | None = None) -> list[FeedHealth]:
         stale_after = max(STALE_MINIMUM, timedelta(seconds=row["interval_seconds"] * STALE_AFTER_INTERVALS))
         reference = row["last_success_at"] or row["created_at"]
         stale = bool(row["enabled"]) and reference is not None and (
-            _parse(reference) < now - stale_after or (row["last_success_at"] is None and row["consecutive_failures"]))
+            from_iso(reference) < now - stale_after or (row["last_success_at"] is None and row["consecutive_failures"]))
         out.append(FeedHealth(
             id=row["id"], url=row["url"], enabled=bool(row["enabled"]),
             interval_seconds=row["interval_seconds"], last_success_at=row["last_success_at"],
@@ -107,5 +106,3 @@ def feed_health(db, *, now: datetime | None = None) -> list[FeedHealth]:
     return out
 
 
-def _parse(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)

@@ -40,6 +40,12 @@ def active_incidents(db) -> dict[int, Incident]:
     return {row["id"]: row_to_incident(row) for row in rows}
 
 
+def incidents_version(db) -> tuple:
+    """Changes whenever an incident is tracked or untracked (by any process): a cheap staleness check."""
+    with db.lock:
+        return db.execute("select count(*), coalesce(max(id), 0), count(removed_at) from incidents").fetchone()
+
+
 def taken_slugs(db) -> set[str]:
     with db.lock:
         return {row["slug"] for row in db.query("select slug from incidents")}

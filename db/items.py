@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from bot import syndication
 from bot.models import Item
 from bot.text import content_fingerprint
-from db.connection import to_iso
+from db.connection import from_iso, to_iso
 
 _CHUNK = 500
 NEAR_COPY_MIN_WORDS = 25
@@ -198,14 +198,12 @@ def fts_query(text: str) -> str:
 
 
 def load_item(db, item_id: int) -> Item | None:
-    from datetime import datetime, timezone
-
     rows = list(db.query("select * from items where id = ?", [item_id]))
     if not rows:
         return None
     row = rows[0]
     return Item(feed_id=row["feed_id"], guid=row["guid"], link=row["link"], title=row["title"] or "",
                 summary=row["summary"] or "", content=row["content"] or "", author=row["author"],
-                published=datetime.strptime(row["published"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc),
+                published=from_iso(row["published"]),
                 published_is_first_seen=bool(row["published_is_first_seen"]), lang=row["lang"],
                 outlet=row["outlet"])

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 from bot.models import Claim, LedgerEntry
-from db.connection import utc_now_iso
+from db.connection import from_iso, utc_now_iso
 
 CLAIM_FIELDS = ("metric", "value", "low", "high", "qualifier", "vague", "who", "source", "source_text", "quote",
                 "start", "end")
@@ -57,19 +57,13 @@ def ledger_entries(db, incident_id: int, *, include_history: bool = True) -> lis
     for row in rows:
         moment = moments.get(row[published])
         if moment is None:
-            moment = moments[row[published]] = _utc(row[published])
+            moment = moments[row[published]] = from_iso(row[published])
         entries.append(LedgerEntry(
             claim=Claim(**dict(zip(CLAIM_FIELDS, row))), item_id=row[item_id], story_id=row[story_id],
             outlet=row[outlet], published=moment, link=row[link], status=row[status],
             verified_by=row[verified_by], outlets=outlets[row[story_id]],
         ))
     return entries
-
-
-def _utc(text: str) -> datetime:
-    """'2024-09-17T08:15:00Z' (as db.connection.to_iso writes it) -> an aware UTC datetime."""
-    moment = datetime.fromisoformat(text)  # Python 3.11+ reads the trailing Z; strptime is ~20x slower
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def record_match(db, *, incident_id: int, item_id: int, story_id: int, score: float, terms: list[str]) -> bool:
