@@ -12,7 +12,7 @@ DEV = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "gvdb" / "dev.
 
 # The floor sits just under what the extractor scores today (see eval/evaluate_claims.py), so a
 # change that loses ground fails here. Raise it when the extractor gets better.
-FLOOR = {"killed": 0.885, "injured": 0.815}
+FLOOR = {"killed": 0.895, "injured": 0.817}
 
 
 @pytest.fixture(scope="module")

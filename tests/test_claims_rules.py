@@ -3,7 +3,8 @@
 Each rule is one a newsroom wants anyway: victims told one sentence at a time add up, another
 incident later in the text is not this event's toll, soft hyphens do not split words, "in critical
 condition" is alive and hurt, a pet is not a casualty, a death the text only speculates about is
-none, and an incident of a past year is not today's toll.
+none, an incident of a past year is not today's toll, a gunman who died in the event is one of its
+dead, "the man who was shot died" is a death, and the injured are those of a figure who lived.
 """
 
 from __future__ import annotations
@@ -194,3 +195,127 @@ def test_hint_prefilters_change_no_answer(monkeypatch):
     every = {w for w in E._HINTS.keys()}
     monkeypatch.setattr(E, "hints_in", lambda low: every)
     assert [record(i, t, lang) for i, (t, lang) in enumerate(texts)] == fast
+
+
+# --- a perpetrator who died in the event --------------------------------------------------------
+
+def test_a_gunman_who_took_his_own_life_after_killing_adds_to_the_toll():
+    text = ("A man opened fire at a farmhouse on Sunday, killing his two brothers and his mother, deputies said. "
+            "The gunman then took his own life.")
+    c = text_toll(text, "en")["killed"]
+    assert (c.value, c.qualifier) == (4, "exact")
+    # The quote carries the whole figure: the victims and the gunman's death.
+    assert c.quote.startswith("killing his two brothers") and c.quote.endswith("took his own life")
+    assert text[c.start:c.end] == c.quote
+
+
+def test_one_victim_and_a_suspect_who_killed_himself_are_two_dead():
+    text = ("Clinic nurse shot in Riverside, suspect found dead. A nurse was shot and killed at a clinic on Monday. "
+            "The suspect was found dead from a self-inflicted gunshot wound, police said.")
+    assert toll(text, "en") == 2
+
+
+def test_the_shot_who_lived_are_counted_against_the_victims_not_the_dead_gunman():
+    text = ("A gunman shot four people at a bowling alley on Friday, killing one of them, police said. "
+            "The gunman then killed himself.")
+    t = text_toll(text, "en")
+    assert (t["killed"].value, t["injured"].value) == (2, 3)
+
+
+def test_a_suspects_death_is_not_added_to_a_toll_that_may_count_him():
+    # "Three dead" may already count the gunman; a suspect killed by police after one death is not
+    # surely someone else than a victim told without a name.
+    text = "Three dead in murder-suicide at apartment. The gunman killed himself after shooting two neighbors."
+    assert toll(text, "en") == 3
+    text = "A man was shot and killed on Main Street. Officers later shot and killed the suspect."
+    assert toll(text, "en") == 1
+
+
+def test_a_perpetrators_death_alone_is_the_toll():
+    assert toll("Police shot and killed a suspect who had fired at officers on Sunday.", "en") == 1
+
+
+def test_attackers_killed_in_conflict_reporting_stay_apart_from_the_toll():
+    text = "Gunmen attacked an army post near Mopti, killing 12 soldiers. One attacker was killed, the army said."
+    assert toll(text, "en") == 12
+    assert toll("Des assaillants ont tué 12 soldats près de Mopti. Le suspect a été tué, selon l'armée.", "fr") == 12
+
+
+# --- deaths told in passing ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "The man who was shot outside the gas station died at the hospital, police said.",
+    "THE WOMAN WHO HAD BEEN SHOT POLICE SAY DIED AT THE HOSPITAL.",  # a transcript in capitals
+    "A teen who was found wounded near the park early Sunday has died.",
+])
+def test_who_was_shot_then_died_is_a_death(text):
+    (c,) = extract_claims(text, "en")
+    assert (c.metric, c.value) == ("killed", 1)
+    assert toll(text, "en", "injured") is None
+
+
+def test_who_was_shot_and_is_in_condition_is_not_a_death():
+    text = "The woman who was shot in the leg is in stable condition and her brother died."
+    assert toll(text, "en") == 1
+    assert ("killed_or_injured", 1) in [(c.metric, c.value) for c in extract_claims(text, "en")]
+
+
+def test_the_relative_pronoun_who_is_not_the_world_health_organization():
+    (c,) = extract_claims("The man who had been shot police say died.", "en")
+    assert c.source == "official"
+    (c,) = extract_claims("THE MAN WHO HAD BEEN SHOT POLICE SAY DIED.", "en")
+    assert c.source == "official"
+    (c,) = extract_claims("The WHO said 12 people were killed.", "en")
+    assert c.source == "un_ngo"
+    (c,) = extract_claims("Twelve people were killed, according to the World Health Organization.", "en")
+    assert c.source == "un_ngo"
+
+
+@pytest.mark.parametrize("text", [
+    "Paramedics pronounced him dead at the scene.",
+    "EMS crews pronounced the driver dead at 2:15 a.m.",
+    "Officers found Marcus Reed in the alley. Medics declared Reed dead a short time later.",
+])
+def test_pronounced_him_dead_is_a_death(text):
+    assert toll(text, "en") == 1
+
+
+def test_declared_him_fit_is_no_death():
+    assert extract_claims("Doctors declared him fit to stand trial.", "en") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Police are investigating a homicide on the east side.",
+    "His death was ruled a homicide by the medical examiner.",
+    "A crash on Route 9 that turned into a homicide closed the highway for hours.",
+])
+def test_a_homicide_the_police_investigate_is_at_least_one_death(text):
+    c = text_toll(text, "en")["killed"]
+    assert (c.value, c.qualifier) == (1, "at_least")
+
+
+@pytest.mark.parametrize("text", [
+    "Police are investigating an attempted homicide.",
+    "He was charged with a homicide in 2012.",
+])
+def test_an_attempted_or_past_homicide_is_no_death(text):
+    assert toll(text, "en") is None
+
+
+def test_three_gunshot_wounds_is_one_person_hit():
+    text = "Officer Dana Price suffered three gunshot wounds, including one in the shoulder."
+    (c,) = extract_claims(text, "en")
+    assert (c.metric, c.value) == ("killed_or_injured", 1)
+
+
+# --- the injured who died ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,killed,injured", [
+    ("Two people were wounded, one of them fatally.", 1, 1),
+    ("Three people were injured in the shooting. One later died at the hospital.", 1, 2),
+    ("A man was killed and two people were wounded, one of them critically.", 1, 2),
+])
+def test_the_injured_are_those_of_the_figure_who_lived(text, killed, injured):
+    t = text_toll(text, "en")
+    assert (t["killed"].value, t["injured"].value) == (killed, injured)
+    assert text[t["injured"].start:t["injured"].end] == t["injured"].quote

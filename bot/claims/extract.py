@@ -143,9 +143,14 @@ def _passive_and_intransitive(st: _Sentence, has_join: bool) -> None:
             metric = P.PASSIVE_METRIC[lang].get(P.norm(a.group("pcw")), "killed")
         else:
             metric = P.INTRANS_METRIC[lang][P.norm(a.group("icw"))]
-        if metric in ("shot", "injured") and P.LATER_DIED.match(sentence, a.end()):
-            metric = "killed"  # "was shot and later died"
-        st.add(metric, start, a.end(), total, total, total, who_text=np)
+        used = None
+        if metric in ("shot", "injured"):
+            died = a.group("rel") and lang == "en" and P.RELATIVE_DIED.match(sentence, a.end())
+            if died:
+                metric, used = "killed", (start, died.end())  # "the man who was shot died": one death, one claim
+            elif P.LATER_DIED.match(sentence, a.end()):
+                metric = "killed"  # "was shot and later died"
+        st.add(metric, start, a.end(), total, total, total, used=used, who_text=np)
 
 
 def _active_groups(st: _Sentence) -> None:
@@ -216,6 +221,19 @@ def _active_singulars(st: _Sentence, active: bool) -> None:
             # "shot and killed a neighbor, 55-year-old Bettie Jones": the name says who, for counting.
             named = P.APPOS_NAME.match(sentence, m.end()) if sentence.startswith(",", m.end()) else None
             st.add_one(metric, m.start(), m.end(), who_text=np, entity_text=named.group("name") if named else None)
+
+
+def _pronounced(st: _Sentence) -> None:
+    """"Paramedics pronounced him dead at the scene": one death, said with an active verb."""
+    if "pronounced" not in st.low and "declared" not in st.low:
+        return
+    for m in P.PRONOUNCED.finditer(st.text):
+        np = m.group("np")
+        if not st.free(m.start(), m.end()) or _negated(st.text, m.start()):
+            continue
+        if " " not in np and np[:1].isupper() and not full_name_known(np, st.context or st.text):
+            continue  # a lone capitalised word is a surname only if the full name is given
+        st.add_one("killed", m.start(), m.end(), who_text=np, entity_text=np)
 
 
 def _left_and_found(st: _Sentence) -> None:
@@ -337,6 +355,7 @@ def sentence_mentions(sentence: str, offset: int, lang: str, context: str = "",
     _numbers(st)
     _active_singulars(st, active)
     if lang == "en":
+        _pronounced(st)
         _left_and_found(st)
     if offset < HEAD_CHARS:  # a feed item is its title, then its body
         _headlines(st)

@@ -275,7 +275,7 @@ CONDITION = re.compile(
 )
 WOUND = re.compile(
     r"\b(?:treatment|treated)\s+(?:of|for)\s+(?:(?:non-|minor|serious|life|threatening|-|\s)+)?(?:injuries|wounds?|gunshot\s+wounds?)|"
-    r"\b(?:suffered|sustained|received|had|with)\s+(?:a\s+|an\s+|two\s+|multiple\s+|several\s+)?"
+    r"\b(?:suffered|sustained|received|had|with)\s+(?:a\s+|an\s+|(?:two|three|four|five|six|\d)\s+|multiple\s+|several\s+)?"
     r"(?:(?:non-life[-\s]threatening|life[-\s]threatening|minor|serious|critical|severe|apparent|fatal|single)\s+)?"
     r"(?:gunshot|bullet|stab)\s+wounds?",
     _FLAGS,
@@ -318,8 +318,12 @@ PRE_REDUCED = re.compile(r"(?:shot|killed|slain|wounded|injured|stabbed)\s+(?:\w
 # the toll uses it only when the text gives no figure for the killed.
 FATAL_EVENT = {
     "en": re.compile(
-        _WS + r"(?=(?-i:[fdlhmatFDLHMAT]))(?:"
+        _WS + r"(?=(?-i:[fdlhmatircFDLHMATIRC]))(?:"
         r"(?:fatal|deadly|lethal|fatally)\s+(?:[\w'’-]+\s+){0,3}?(?:shooting|stabbing|shootout)s?\b|"
+        # "investigating a homicide", "his death was ruled a homicide", "a crash that turned into a homicide"
+        r"(?:investigat(?:e|es|ed|ing)|ruled|classified|deemed|turned\s+into|turns\s+into|treat(?:ed|ing)\s+as|"
+        r"investigated\s+as)\s+(?:(?:the|his|her)\s+death\s+|it\s+)?(?:as\s+)?a\s+homicide\b(?!\s+(?:investigation|case|"
+        r"victim|suspect))|"
         r"(?<!attempted\s)(?:homicide|murder)\s+(?:investigation|case|victim|suspect)|"
         r"(?:a|the)\s+shooting\s+death\b|"
         r"(?:a|the)\s+(?:man|woman|victim|boy|girl|person|teen)['’]s\s+(?:body|remains)\b)",
@@ -365,6 +369,21 @@ DET_BEFORE = re.compile(r"\b(?:a|an|the|his|her|their|one|this|that|un|une|le|la
 LATER_DIED = re.compile(
     r"[^.;]{0,50}?\band\s+(?:later\s+|then\s+|subsequently\s+)?(?:died|was\s+pronounced\s+dead|was\s+killed|"
     r"succumbed)", re.IGNORECASE)
+
+# "The man who was shot in the chest died at the hospital": a relative clause tells that he was hit,
+# the main verb after it that he died. Up to a few words between, none starting another clause.
+RELATIVE_DIED = re.compile(
+    r"(?:(?!\b(?:and|but|while|whereas|who|which|when|after|before|because|is|are|were|remains?|remained)\b)[^.;:!?\"“”]){0,60}?"
+    r"(?<![\w'’-])(?:later\s+|then\s+|subsequently\s+|eventually\s+)?(?:died|dies|has\s+died|had\s+died|succumbed|"
+    r"was\s+pronounced\s+dead|was\s+declared\s+dead)\b",
+    re.IGNORECASE)
+
+# "Paramedics pronounced him dead", "EMS personnel pronounced the victim dead": a death, told actively.
+PRONOUNCED = re.compile(
+    rf"{_WS}(?:pronounced|declared)\s+(?P<np>him|her|{_EN_DET}\s+{_ADJS}(?:{_EN_PS})\b|{_NAME}|"
+    rf"(?-i:{_NOT_SURNAME}[A-Z][a-z]{{2,}}))\s+(?:dead|deceased)\b",
+    _FLAGS,
+)
 
 # "A second victim was found with a gunshot wound": the text counts at least that many people hit.
 ORDINAL_VICTIM = re.compile(

@@ -43,8 +43,8 @@ _WEAK_STEMS = {
     "hospital": re.compile(r"hospitali[sz]", re.IGNORECASE),
     "life": re.compile(r"loss\s+of\s+(?:human\s+)?lif|own\s+life|lost\s+(?:his|her|their)\s+li", re.IGNORECASE),
     # "The Homicide Report", "charged with homicide", "he lives in", "a deadly weapon": no figure.
-    "homicide": re.compile(r"homicides|homicide\s+(?:investigation|case|victim|suspect)|(?:double|triple)\s+homicide",
-                           re.IGNORECASE),
+    "homicide": re.compile(r"homicides|homicide\s+(?:investigation|case|victim|suspect)|(?:double|triple)\s+homicide|"
+                           r"(?<!an\s)(?<!attempted\s)\ba\s+homicide\b", re.IGNORECASE),
     "lives": re.compile(r"lives\s+(?:lost|were|of)|(?:their|his|her|the|human|innocent)\s+lives|loss\s+of\s+lives|"
                         r"\d\s+lives|(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|"
                         r"scores)\s+(?:of\s+)?(?:[\w'’-]+\s+)?lives", re.IGNORECASE),
