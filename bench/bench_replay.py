@@ -194,14 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     publisher.start()
     try:
         port = ready.get(timeout=60)
-        return run(args, names, files, timeline, versions, etag_on, port)
+        with tempfile.TemporaryDirectory(prefix="bench-replay-") as workdir:  # two databases, gone afterwards
+            return run(args, names, files, timeline, versions, etag_on, port, workdir)
     finally:
         publisher.kill()
         publisher.join()
 
 
-def run(args, names, files, timeline, versions, etag_on, port) -> int:
-    workdir = tempfile.mkdtemp(prefix="bench-replay-")
+def run(args, names, files, timeline, versions, etag_on, port, workdir: str) -> int:
     settings = replace(load_settings(db=os.path.join(workdir, "bench.db"), feeds=os.path.join(workdir, "feeds.yaml"),
                                      environ={}))
     db = open_database(settings.db_path)

@@ -44,7 +44,7 @@ class NotAFeed(Exception):
 class BlockMemory:
     """What the recent successful parses of one feed read, block by block (one <item> or <entry> each).
 
-    `blocks` maps a digest of a block's exact bytes to a digest of the guid its entry got, for
+    `blocks` maps a digest of a block's bytes (less view counters, _COUNTERS) to a digest of the guid its entry got, for
     blocks whose entry is stored exactly as those bytes give it (see _remember).
     `context` is a digest of everything else that shapes how a block parses: the response's
     Content-Type and base URL, the prolog (XML declaration, DOCTYPE) and the start tags of the
@@ -166,8 +166,22 @@ _XML_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.I)
 
 
+# Counters a publisher rewrites on every poll without touching the entry: Media RSS view counts
+# and star ratings (Al Jazeera's feed changes them in nearly every block of every version). No
+# Item field comes from them, so a block's identity leaves them out: a new view count alone
+# does not make feedparser read the entry again. Empty-element form only, any prefix.
+_COUNTERS = re.compile(rb"<(?:[\w.-]+:)?(?:statistics|starRating)\b[^<>]*/>")
+
+
 def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=BlockMemory.DIGEST).digest()
+
+
+def _block_digest(block: bytes) -> bytes:
+    """A block's identity: its bytes, less the counters that never reach an Item (_COUNTERS)."""
+    if b"statistics" in block or b"starRating" in block:
+        block = _COUNTERS.sub(b"", block)
+    return _digest(block)
 
 
 def _split_blocks(body: bytes, headers: dict[str, str], base: str | None) -> _Split | None:
@@ -212,7 +226,7 @@ def _split_blocks(body: bytes, headers: dict[str, str], base: str | None) -> _Sp
     for part in (content_type, base or ""):
         context.update(part.encode("utf-8", "replace") + b"\0")
     context.update(enclosing)
-    return _Split(context=context.hexdigest(), spans=spans, digests=[_digest(body[a:b]) for a, b in spans])
+    return _Split(context=context.hexdigest(), spans=spans, digests=[_block_digest(body[a:b]) for a, b in spans])
 
 
 def _enclosing_start_tags(body: bytes, end: int) -> bytes | None:

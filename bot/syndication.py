@@ -4,7 +4,8 @@ Method: word 4-shingles of the folded text, one-permutation MinHash (one hash pe
 bins, empty bins filled from the next non-empty one), so that the fraction of equal slots estimates the
 Jaccard similarity of the two shingle sets. Band keys (BANDS bands of ROWS slots) let a store find
 candidates with an index instead of comparing every pair; similarity() then confirms.
-Hashes are blake2b, never Python's hash(), so signatures are the same in every process and release.
+Hashes are crc32, fixed multipliers and blake2b, never Python's hash(), so signatures are the same in every
+process and release.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ BANDS = 32  # 2 slots a band: a copy at similarity 0.6 shares a band key with pr
 ROWS = NUM_SLOTS // BANDS
 THRESHOLD = 0.6  # wire copies with a different headline and the outlet's boilerplate score 0.7-0.95
 _MASK64 = (1 << 64) - 1
+_MASK63 = (1 << 63) - 1  # band keys fit SQLite's signed 64-bit INTEGER as they are
 _MIXERS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5, 0xD6E8FEB86659FD93)
 _SPACE = 1 << 56  # hash values stay below this after the slot bits are taken off
 
@@ -80,24 +82,30 @@ def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
 
 def band_keys(sig: tuple[int, ...], *, bands: int = BANDS) -> tuple[str, ...]:
     """Index keys: two texts sharing any key are candidate copies (store them, look them up)."""
-    rows = len(sig) // bands
-    keys = []
-    for band in range(bands):
-        chunk = ",".join(str(v) for v in sig[band * rows:(band + 1) * rows])
-        keys.append(f"{band}:{hashlib.blake2b(chunk.encode(), digest_size=8).hexdigest()}")
-    return tuple(keys)
+    return tuple(f"{band}:{key:016x}" for key, band in band_key_ints(sig, bands=bands))
 
 
 def band_key_ints(sig: tuple[int, ...], *, bands: int = BANDS) -> list[tuple[int, int]]:
-    """The same keys as band_keys(), as (signed 64-bit integer, band): the form the database stores.
+    """The band keys as (non-negative 63-bit integer, band): the form the database stores.
 
-    Built straight from the digest's bytes: no hex text to format and parse back on every new story.
+    A band's slot values are mixed with a different odd multiplier each (in Python integers, no
+    hashing library, no text): slot values are already uniform hashes, so this only has to tell
+    one tuple of values from another. Changing this mixing changes the stored keys: a migration
+    must rebuild them from the stored signatures (as m009 does).
     """
     rows = len(sig) // bands
+    if rows == 2:  # the configured layout, as one comprehension
+        m0, m1 = _MIXERS[:2]
+        return [(((a + 1) * m0 ^ (b + 1) * m1) & _MASK63, band)
+                for band, (a, b) in enumerate(zip(sig[0::2], sig[1::2]))]
+    if rows > len(_MIXERS):
+        raise ValueError(f"{rows} slots a band: at most {len(_MIXERS)}")
     out = []
     for band in range(bands):
-        chunk = ",".join(map(str, sig[band * rows:(band + 1) * rows]))
-        out.append((int.from_bytes(hashlib.blake2b(chunk.encode(), digest_size=8).digest(), "big", signed=True), band))
+        key = 0
+        for multiplier, value in zip(_MIXERS, sig[band * rows:(band + 1) * rows]):
+            key ^= (value + 1) * multiplier
+        out.append((key & _MASK63, band))
     return out
 
 

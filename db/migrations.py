@@ -173,3 +173,34 @@ def m008_feed_item_blocks(db):
     # Written in the poll's own transaction, beside the items those blocks gave.
     db.execute("CREATE TABLE feed_blocks (feed_id TEXT PRIMARY KEY, context TEXT NOT NULL,"
                " blocks BLOB NOT NULL)")
+
+
+@migrations()
+def m009_band_keys_by_multiplication(db):
+    # Band keys are now mixed from a band's two slot values with fixed multipliers instead of a
+    # blake2b of their text (bot/syndication.band_key_ints; a fifth of a new story's cost). The
+    # signatures themselves are unchanged, so the keys are rebuilt from them.
+    import json
+
+    from bot.syndication import band_key_ints
+
+    db.execute("DELETE FROM story_bands")
+    db.execute("DELETE FROM story_bands_recent")
+    rows = db.execute("SELECT id, signature FROM stories WHERE signature IS NOT NULL").fetchall()
+    db.conn.executemany("INSERT OR IGNORE INTO story_bands (key, band, story_id) VALUES (?, ?, ?)",
+                        sorted((key, band, story_id) for story_id, signature in rows
+                               for key, band in band_key_ints(tuple(json.loads(signature)))))
+
+
+@migrations()
+def m010_fts_follows_text_changes_only(db):
+    # sqlite-utils' items_au trigger re-indexed an item on any update: marking it processed
+    # (processed_at) deleted and re-inserted its whole text in items_fts. Only a change of the
+    # indexed columns needs that.
+    db.execute("DROP TRIGGER IF EXISTS items_au")
+    db.execute(
+        "CREATE TRIGGER items_au AFTER UPDATE OF title, summary, content ON items BEGIN"
+        " INSERT INTO items_fts (items_fts, rowid, title, summary, content)"
+        " VALUES ('delete', old.rowid, old.title, old.summary, old.content);"
+        " INSERT INTO items_fts (rowid, title, summary, content) VALUES (new.rowid, new.title, new.summary, new.content);"
+        " END")
