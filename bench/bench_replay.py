@@ -208,63 +208,67 @@ def run(args, names, files, timeline, versions, etag_on, port, workdir: str) -> 
     feeds = [FeedConfig(id=name, url=f"http://127.0.0.1:{port}/{name}.xml", interval_seconds=600) for name in names]
     sync_file_feeds(db, feeds)
     typical = TypicalBot(os.path.join(workdir, "typical.db"))
-    instrument()
-    figures = Figures(expected={name: set() for name in names})
-    rss_start = peak_rss_mb()
+    try:  # both databases closed before their folder is removed
+        instrument()
+        figures = Figures(expected={name: set() for name in names})
+        rss_start = peak_rss_mb()
 
-    print(f"replaying {len(timeline)} versions of {len(names)} feeds from {args.corpus}")
-    with make_client(settings) as client:
-        for step, (_, i, index) in enumerate(timeline, 1):
-            versions[i] = index
-            feed = feeds[i]
-            with figures.pipeline:
-                result = poll_feed(db, client, feed, settings=settings, force=True)
-            figures.new_items += len(result.new_ids)
-            figures.outcomes[result.outcome] = figures.outcomes.get(result.outcome, 0) + 1
-            if not args.no_typical:
-                with figures.typical:
-                    figures.typical_new += typical.poll(feed.id, feed.url)
-            body = files[names[i]][index].read_bytes()
-            with figures.bare:
-                parsed = feedparser.parse(body, response_headers={"content-type": CONTENT_TYPE})
-            figures.expected[feed.id].update(entry_key(e) for e in parsed.entries)
-            del parsed, body
-            if step % 200 == 0:
-                print(f"  {step}/{len(timeline)} versions, {figures.new_items} new items", flush=True)
-        figures.versions = len(timeline)
-        rss_after_replay = peak_rss_mb()
-        figures.stages = {name: replace(timer) for name, timer in STAGES.items()}  # the replay's share only
+        print(f"replaying {len(timeline)} versions of {len(names)} feeds from {args.corpus}")
+        with make_client(settings) as client:
+            for step, (_, i, index) in enumerate(timeline, 1):
+                versions[i] = index
+                feed = feeds[i]
+                with figures.pipeline:
+                    result = poll_feed(db, client, feed, settings=settings, force=True)
+                figures.new_items += len(result.new_ids)
+                figures.outcomes[result.outcome] = figures.outcomes.get(result.outcome, 0) + 1
+                if not args.no_typical:
+                    with figures.typical:
+                        figures.typical_new += typical.poll(feed.id, feed.url)
+                body = files[names[i]][index].read_bytes()
+                with figures.bare:
+                    parsed = feedparser.parse(body, response_headers={"content-type": CONTENT_TYPE})
+                figures.expected[feed.id].update(entry_key(e) for e in parsed.entries)
+                del parsed, body
+                if step % 200 == 0:
+                    print(f"  {step}/{len(timeline)} versions, {figures.new_items} new items", flush=True)
+            figures.versions = len(timeline)
+            rss_after_replay = peak_rss_mb()
+            figures.stages = {name: replace(timer) for name, timer in STAGES.items()}  # the replay's share only
 
-        # Unchanged feeds: every feed stays at its last version and is polled again and again.
-        unchanged = {}
-        for kind, etag in (("304 Not Modified", 1), ("identical body", 0)):
-            etag_on.value = etag
-            for feed in feeds:  # one poll each to settle the feed's state (ETag, body hash)
-                poll_feed(db, client, feed, settings=settings, force=True)
-            counts: dict[str, int] = {}
+            # Unchanged feeds: every feed stays at its last version and is polled again and again.
+            unchanged = {}
+            for kind, etag in (("304 Not Modified", 1), ("identical body", 0)):
+                etag_on.value = etag
+                for feed in feeds:  # one poll each to settle the feed's state (ETag, body hash)
+                    poll_feed(db, client, feed, settings=settings, force=True)
+                counts: dict[str, int] = {}
+                started = time.perf_counter()
+                for n in range(args.unchanged_polls):
+                    result = poll_feed(db, client, feeds[n % len(feeds)], settings=settings, force=True)
+                    counts[result.outcome] = counts.get(result.outcome, 0) + 1
+                unchanged[kind] = (args.unchanged_polls / (time.perf_counter() - started), counts)
+
+            # The same, the way the bot runs: many feeds, poll_all with max_concurrent_fetches at a time.
+            etag_on.value = 1
+            copies = [FeedConfig(id=f"{f.id}-{n}", url=f.url, interval_seconds=600) for n in range(args.copies)
+                      for f in feeds]
+            sync_file_feeds(db, feeds + copies)
+            poll_all(db, client, copies, settings=settings)
+            counts, polls = {}, 0
             started = time.perf_counter()
-            for n in range(args.unchanged_polls):
-                result = poll_feed(db, client, feeds[n % len(feeds)], settings=settings, force=True)
-                counts[result.outcome] = counts.get(result.outcome, 0) + 1
-            unchanged[kind] = (args.unchanged_polls / (time.perf_counter() - started), counts)
+            while polls < args.unchanged_polls:
+                for result in poll_all(db, client, copies, settings=settings):
+                    counts[result.outcome] = counts.get(result.outcome, 0) + 1
+                polls += len(copies)
+            unchanged[f"304, {settings.max_concurrent_fetches} at a time"] = (polls / (time.perf_counter() - started),
+                                                                              counts)
 
-        # The same, the way the bot runs: many feeds, poll_all with max_concurrent_fetches at a time.
-        etag_on.value = 1
-        copies = [FeedConfig(id=f"{f.id}-{n}", url=f.url, interval_seconds=600) for n in range(args.copies)
-                  for f in feeds]
-        sync_file_feeds(db, feeds + copies)
-        poll_all(db, client, copies, settings=settings)
-        counts, polls = {}, 0
-        started = time.perf_counter()
-        while polls < args.unchanged_polls:
-            for result in poll_all(db, client, copies, settings=settings):
-                counts[result.outcome] = counts.get(result.outcome, 0) + 1
-            polls += len(copies)
-        unchanged[f"304, {settings.max_concurrent_fetches} at a time"] = (polls / (time.perf_counter() - started),
-                                                                          counts)
-
-    report(db, figures, unchanged, rss_start, rss_after_replay, args)
-    return 0
+        report(db, figures, unchanged, rss_start, rss_after_replay, args)
+        return 0
+    finally:
+        db.close()
+        typical.conn.close()
 
 
 def report(db, figures: Figures, unchanged, rss_start, rss_after_replay, args) -> None:

@@ -179,17 +179,29 @@ def m008_feed_item_blocks(db):
 def m009_band_keys_by_multiplication(db):
     # Band keys are now mixed from a band's two slot values with fixed multipliers instead of a
     # blake2b of their text (bot/syndication.band_key_ints; a fifth of a new story's cost). The
-    # signatures themselves are unchanged, so the keys are rebuilt from them.
+    # signatures themselves are unchanged, so the keys are rebuilt from them: stories are read
+    # a batch at a time into an unsorted temporary table, and SQLite's sorter (on disk when it
+    # must) orders them into story_bands, so memory stays flat however many stories there are.
     import json
-
-    from bot.syndication import band_key_ints
 
     db.execute("DELETE FROM story_bands")
     db.execute("DELETE FROM story_bands_recent")
-    rows = db.execute("SELECT id, signature FROM stories WHERE signature IS NOT NULL").fetchall()
-    db.conn.executemany("INSERT OR IGNORE INTO story_bands (key, band, story_id) VALUES (?, ?, ?)",
-                        sorted((key, band, story_id) for story_id, signature in rows
-                               for key, band in band_key_ints(tuple(json.loads(signature)))))
+    db.execute("CREATE TEMP TABLE m009_keys (key INTEGER, band INTEGER, story_id INTEGER)")
+    stories = db.conn.execute("SELECT id, signature FROM stories WHERE signature IS NOT NULL")
+    while batch := stories.fetchmany(1000):
+        db.conn.executemany("INSERT INTO m009_keys VALUES (?, ?, ?)",
+                            [(key, band, story_id) for story_id, signature in batch
+                             for key, band in _m009_band_keys(json.loads(signature))])
+    db.execute("INSERT OR IGNORE INTO story_bands (key, band, story_id)"
+               " SELECT key, band, story_id FROM m009_keys ORDER BY key, band, story_id")
+    db.execute("DROP TABLE m009_keys")
+
+
+def _m009_band_keys(sig: list[int]) -> list[tuple[int, int]]:
+    """syndication.band_key_ints as m009 wrote it (two slots a band); frozen with the migration."""
+    m0, m1 = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F
+    return [(((a + 1) * m0 ^ (b + 1) * m1) & ((1 << 63) - 1), band)
+            for band, (a, b) in enumerate(zip(sig[0::2], sig[1::2]))]
 
 
 @migrations()

@@ -260,6 +260,14 @@ def test_who_was_shot_and_is_in_condition_is_not_a_death():
     assert ("killed_or_injured", 1) in [(c.metric, c.value) for c in extract_claims(text, "en")]
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("A man who was wounded in the attack said 12 villagers died.", {("injured", 1), ("killed", 12)}),
+    ("A woman who was shot in the arm told reporters her husband died.", {("killed_or_injured", 1), ("killed", 1)}),
+])
+def test_a_wounded_witness_reporting_deaths_is_not_himself_dead(text, expected):
+    assert {(c.metric, c.value) for c in extract_claims(text, "en")} == expected
+
+
 def test_the_relative_pronoun_who_is_not_the_world_health_organization():
     (c,) = extract_claims("The man who had been shot police say died.", "en")
     assert c.source == "official"
@@ -268,6 +276,8 @@ def test_the_relative_pronoun_who_is_not_the_world_health_organization():
     (c,) = extract_claims("The WHO said 12 people were killed.", "en")
     assert c.source == "un_ngo"
     (c,) = extract_claims("Twelve people were killed, according to the World Health Organization.", "en")
+    assert c.source == "un_ngo"
+    (c,) = extract_claims("A WHO report said 12 people died.", "en")
     assert c.source == "un_ngo"
 
 
@@ -297,8 +307,10 @@ def test_a_homicide_the_police_investigate_is_at_least_one_death(text):
 @pytest.mark.parametrize("text", [
     "Police are investigating an attempted homicide.",
     "He was charged with a homicide in 2012.",
+    "Police have not ruled the death a homicide.",
+    "The fire was not being investigated as a homicide.",
 ])
-def test_an_attempted_or_past_homicide_is_no_death(text):
+def test_an_attempted_past_or_denied_homicide_is_no_death(text):
     assert toll(text, "en") is None
 
 

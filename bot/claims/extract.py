@@ -150,7 +150,8 @@ def _passive_and_intransitive(st: _Sentence, has_join: bool) -> None:
                 metric, used = "killed", (start, died.end())  # "the man who was shot died": one death, one claim
             elif P.LATER_DIED.match(sentence, a.end()):
                 metric = "killed"  # "was shot and later died"
-        st.add(metric, start, a.end(), total, total, total, used=used, who_text=np)
+        # The quote runs to "died" when that is what makes it a death.
+        st.add(metric, start, used[1] if used else a.end(), total, total, total, used=used, who_text=np)
 
 
 def _active_groups(st: _Sentence) -> None:
@@ -280,7 +281,7 @@ def _implied_deaths(st: _Sentence) -> None:
     if st.lang == "en" and st.hints.isdisjoint(_DEATH_HINTS):
         return
     for m in P.FATAL_EVENT[st.lang].finditer(st.text):
-        if st.free(m.start(), m.end()):
+        if st.free(m.start(), m.end()) and not _negated(st.text, m.start()):  # "not ruled a homicide"
             st.add("killed", m.start(), m.end(), 1, 1, None, "at_least", weak=True)
             break
     if st.lang == "en" and st.hints.isdisjoint(_IMPLIED_HINTS):

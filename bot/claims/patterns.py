@@ -371,10 +371,14 @@ LATER_DIED = re.compile(
     r"succumbed)", re.IGNORECASE)
 
 # "The man who was shot in the chest died at the hospital": a relative clause tells that he was hit,
-# the main verb after it that he died. Up to a few words between, none starting another clause.
+# the main verb after it that he died. Up to a few words between, none starting another clause,
+# reporting speech ("who was wounded said 12 villagers died") or giving a figure of its own.
 RELATIVE_DIED = re.compile(
-    r"(?:(?!\b(?:and|but|while|whereas|who|which|when|after|before|because|is|are|were|remains?|remained)\b)[^.;:!?\"“”]){0,60}?"
-    r"(?<![\w'’-])(?:later\s+|then\s+|subsequently\s+|eventually\s+)?(?:died|dies|has\s+died|had\s+died|succumbed|"
+    r"(?:(?!\b(?:and|but|while|whereas|who|which|when|after|before|because|is|are|were|remains?|remained|"
+    r"said|says|say|told|tells|that|according|reported|reports|added|stated|\d+|one|two|three|four|five|six|seven|"
+    r"eight|nine|ten|eleven|twelve|dozens?|scores|hundreds|several|many)\b)[^.;:!?\"“”]){0,60}?"
+    r"(?<![\w'’-])(?:(?:police|officials|authorities|investigators|officers|deputies)\s+(?:say|says|said),?\s+)?"  # "…, police said, died"
+    r"(?:later\s+|then\s+|subsequently\s+|eventually\s+)?(?:died|dies|has\s+died|had\s+died|succumbed|"
     r"was\s+pronounced\s+dead|was\s+declared\s+dead)\b",
     re.IGNORECASE)
 

@@ -18,7 +18,7 @@ _CLASS_WORDS = [
                           r"\bmilitants?\b|insurgents?|islamic\s+state|\bisis\b|iswap|eigs|boko\s+haram|shabaab|"
                           r"al[-\s]?qa[ie]da|aqmi|[ée]tat\s+islamique|\bei\b|\brebels?\b|\brebelles?\b|\bfla\b|\bcsp\b|amaq|az-zallaqa|"
                           r"ansarul|the\s+attackers|les\s+assaillants|propagande|propaganda|its\s+communication\s+channels"),
-    ("un_ngo", r"(?-i:\bU\.?N\b\.?)|united\s+nations|nations\s+unies|\bonu\b|ocha|minusma|unicef|unhcr|hcr|world\s+health\s+organi[sz]ation|(?-i:(?<![A-Z]\s)\bWHO\b(?!\s+[A-Z]{2}))|amnesty|"
+    ("un_ngo", r"(?-i:\bU\.?N\b\.?)|united\s+nations|nations\s+unies|\bonu\b|ocha|minusma|unicef|unhcr|hcr|world\s+health\s+organi[sz]ation|(?-i:(?<![A-Z]{2}\s)\bWHO\b(?!\s+[A-Z]{2}))|amnesty|"
                r"human\s+rights\s+watch|\bhrw\b|red\s+cross|croix-rouge|\bicrc\b|\bcicr\b|\bmsf\b|médecins\s+sans|"
                r"doctors\s+without|\bngos?\b|\bong\b|acled|humanitarian|humanitaires?|rights\s+groups?"),
     ("official", r"health\s+ministry|ministry\s+of\s+health|ministère\s+de\s+la\s+santé|minist(?:er|ry|re|ère)"),

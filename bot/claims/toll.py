@@ -170,7 +170,8 @@ def toll_from_mentions(ms: list[Mention], text: str = "") -> dict[str, Claim | N
     ms = main or ms
     # A lone perpetrator's death is counted apart from his victims, then added to them.
     perps = _perpetrator_deaths(ms, text) if text else []
-    victims = [m for m in ms if all(m is not pm for pm, _ in perps)] if perps else ms
+    perp_ids = {id(pm) for pm, _ in perps}
+    victims = [m for m in ms if id(m) not in perp_ids] if perps else ms
     killed = _killed(victims, text) if perps else None
     if killed is not None:
         of_victims = killed  # the shot who did not die are counted against his victims, not him
