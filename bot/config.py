@@ -45,6 +45,9 @@ class Settings:
     total_timeout: float = 30.0
     max_redirects: int = 5
     backoff_cap_seconds: int = 6 * 3600
+    # Feeds added in Slack may not lead to loopback/private/link-local addresses, at /feeds add
+    # and at every poll (a public name can later resolve or redirect inward), unless allowed.
+    allow_private_feed_urls: bool = False
 
 
 def load_settings(*, db: str | None = None, feeds: str | None = None, environ=None) -> Settings:
@@ -54,7 +57,13 @@ def load_settings(*, db: str | None = None, feeds: str | None = None, environ=No
         db_path=Path(db or env.get("INCIDENT_DESK_DB") or DEFAULT_DB),
         feeds_path=Path(feeds or env.get("INCIDENT_DESK_FEEDS") or DEFAULT_FEEDS),
         max_concurrent_fetches=int(env.get("INCIDENT_DESK_CONCURRENCY", 8)),
+        allow_private_feed_urls=private_feeds_allowed(env),
     )
+
+
+def private_feeds_allowed(env) -> bool:
+    """INCIDENT_DESK_ALLOW_PRIVATE_FEEDS: feed URLs inside the network may be added in Slack (intranets, tests)."""
+    return (env.get("INCIDENT_DESK_ALLOW_PRIVATE_FEEDS") or "").lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -361,7 +370,7 @@ def load_slack_settings(environ=None) -> SlackSettings:
         port=int(env.get("PORT") or 3000),
         admins=frozenset(u.strip() for u in (env.get("INCIDENT_DESK_ADMINS") or "").split(",") if u.strip()),
         workspace_admins_are_admins=(env.get("INCIDENT_DESK_WORKSPACE_ADMINS") or "").lower() in truthy,
-        allow_private_feed_urls=(env.get("INCIDENT_DESK_ALLOW_PRIVATE_FEEDS") or "").lower() in truthy,
+        allow_private_feed_urls=private_feeds_allowed(env),
         admin_channel=env.get("INCIDENT_DESK_ADMIN_CHANNEL") or None,
         channel_messages_per_minute=int(env.get("INCIDENT_DESK_CHANNEL_RATE") or 20),
     )

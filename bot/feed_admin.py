@@ -10,7 +10,7 @@ import httpx
 
 from bot.config import Settings, check_feed_url, dump_feeds_yaml, parse_interval
 from bot.fetch import fetch, make_client
-from bot.netguard import PrivateAddressError, guard_hook, private_reason
+from bot.netguard import private_reason
 from bot.parse import NotAFeed, parse_feed
 from db import utc_now_iso
 from db.audit import audit
@@ -45,15 +45,13 @@ def test_feed(url: str, *, settings: Settings, allow_private: bool, client: http
             return FeedCheck(False, f"Refused {url}: {inside}. Ask whoever runs the bot to allow private feeds.")
     own = client is None
     client = client or make_client(settings)
-    if not allow_private:
-        client.event_hooks["request"] = [*client.event_hooks.get("request", []), guard_hook]
     try:
-        result = fetch(client, url, settings=settings)
-    except PrivateAddressError as exc:
-        return FeedCheck(False, f"Refused {url}: {exc}")
+        result = fetch(client, url, settings=settings, refuse_private=not allow_private)
     finally:
         if own:
             client.close()
+    if result.status == "error" and result.error.startswith("refused:"):  # a redirect inward
+        return FeedCheck(False, f"Refused {url}: {result.error.removeprefix('refused: ')}")
     if result.status == "error":
         return FeedCheck(False, f"{url} could not be read: {result.error}")
     try:

@@ -18,7 +18,9 @@ from typing import Iterable, Iterator
 import httpcore
 import httpx
 
+from bot import netguard
 from bot.config import Settings
+from bot.netguard import REFUSE_PRIVATE, PrivateAddressError, guard_when_asked
 
 
 @dataclass
@@ -57,12 +59,19 @@ def make_client(settings: Settings) -> httpx.Client:
             "Accept-Encoding": "gzip, deflate",
         },
         trust_env=False,  # a newsroom's proxy settings must not reroute tests on 127.0.0.1
+        event_hooks={"request": [guard_when_asked]},
     )
 
 
 def fetch(client: httpx.Client, url: str, *, settings: Settings,
-          etag: str | None = None, last_modified: str | None = None) -> FetchResult:
-    """GET a feed with conditional headers; the body is read under a size cap and a total deadline."""
+          etag: str | None = None, last_modified: str | None = None, refuse_private: bool = False) -> FetchResult:
+    """GET a feed with conditional headers; the body is read under a size cap and a total deadline.
+
+    refuse_private: the URL and every redirect must lead to public addresses (feeds added in
+    Slack, unless the bot allows private feeds); checked before each request is sent.
+    """
+    if refuse_private and (inside := netguard.private_reason(url)):
+        return FetchResult(status="error", error=f"refused: {inside}")
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -71,7 +80,8 @@ def fetch(client: httpx.Client, url: str, *, settings: Settings,
     deadline = time.monotonic() + settings.total_timeout
     _deadline.at = deadline  # every socket operation of this fetch, headers included, ends by then
     try:
-        with client.stream("GET", url, headers=headers) as response:
+        with client.stream("GET", url, headers=headers,
+                           extensions={REFUSE_PRIVATE: True} if refuse_private else None) as response:
             result = FetchResult(status="ok", http_status=response.status_code,
                                  headers={k.lower(): v for k, v in response.headers.items()},
                                  final_url=str(response.url))
@@ -109,6 +119,8 @@ def fetch(client: httpx.Client, url: str, *, settings: Settings,
             result.etag = response.headers.get("etag")
             result.last_modified = response.headers.get("last-modified")
             return result
+    except PrivateAddressError as exc:  # a redirect inward
+        return FetchResult(status="error", error=str(exc))
     except httpx.TooManyRedirects:
         return FetchResult(status="error", error=f"too many redirects (more than {settings.max_redirects})")
     except httpx.TimeoutException as exc:

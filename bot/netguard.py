@@ -30,6 +30,17 @@ def private_reason(url: str, *, resolve=socket.getaddrinfo) -> str | None:
     return None
 
 
+# A request extension: refuse internal addresses for this request and every redirect it follows
+# (httpx copies a request's extensions onto its redirects). Feeds added in Slack ask for it.
+REFUSE_PRIVATE = "incident_desk_refuse_private"
+
+
+def guard_when_asked(request: httpx.Request) -> None:
+    """Request hook of every feed client (bot.fetch.make_client): guards the requests that ask for it."""
+    if request.extensions.get(REFUSE_PRIVATE):
+        guard_hook(request)
+
+
 def guard_hook(request: httpx.Request) -> None:
     """httpx request hook: runs for the first request and every redirect, so a redirect inward is caught."""
     reason = private_reason(str(request.url))

@@ -58,7 +58,11 @@ def poll_feed(db, client: httpx.Client, feed: FeedConfig, *, settings: Settings,
         row = get_feed_row(db, feed.id) or {}
     if not force and row.get("next_poll_after") and row["next_poll_after"] > to_iso(now):
         return PollResult(feed.id, "backoff", error=row.get("last_error"))
-    fetched = fetch(client, feed.url, settings=settings, etag=row.get("etag"), last_modified=row.get("last_modified"))
+    # A feed added in Slack is checked at every poll, not only when it was added: its name may
+    # resolve, or its server redirect, inside the network later.
+    refuse_private = row.get("origin") == "slack" and not settings.allow_private_feed_urls
+    fetched = fetch(client, feed.url, settings=settings, etag=row.get("etag"), last_modified=row.get("last_modified"),
+                    refuse_private=refuse_private)
     started = to_iso(now)
     if fetched.status == "not_modified":
         return _record(db, feed, row, PollResult(feed.id, "not_modified", http_status=304), started=started,

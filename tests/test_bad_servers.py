@@ -401,3 +401,47 @@ def test_compressed_feeds_still_arrive_whole(db, client, fast, server):
     for path in ("/gz", "/zlib", "/raw"):
         result = fetch(client, server.url(path), settings=fast)
         assert (result.status, result.body) == ("ok", body), path
+
+
+# --- feeds added in Slack stay outside the newsroom's network ---------------------------------------------
+
+def _added_in_slack(db, feed_config: FeedConfig) -> None:
+    register(db, feed_config)
+    db.execute("update feeds set origin = 'slack' where id = ?", [feed_config.id])
+
+
+def test_a_feed_added_in_slack_that_now_leads_inside_the_network_is_refused_at_the_poll(db, client, fast, server):
+    # Its address was public when an admin added it; at this poll it is 127.0.0.1 (DNS changed).
+    server.routes["/wire"] = Response(rss(STORY))
+    wire = feed(server, "wire")
+    _added_in_slack(db, wire)
+    result = poll_feed(db, client, wire, settings=fast)
+    assert result.outcome == "error" and "internal address" in result.error
+    assert server.hits.get("/wire") is None and db["items"].count == 0  # nothing was asked of it
+    assert "internal address" in get_feed_row(db, "wire")["last_error"]
+    allowed = dataclasses.replace(fast, allow_private_feed_urls=True)  # INCIDENT_DESK_ALLOW_PRIVATE_FEEDS=1
+    assert poll_feed(db, client, wire, settings=allowed, force=True).outcome == "new"
+
+
+def test_a_feed_added_in_slack_that_redirects_inside_the_network_is_refused_before_following(
+        db, client, fast, server, monkeypatch):
+    import bot.netguard
+
+    # 'localhost' plays a public name here; the redirect goes to 127.0.0.1, inside.
+    real = bot.netguard.private_reason
+    monkeypatch.setattr(bot.netguard, "private_reason",
+                        lambda url, **kw: None if "//localhost:" in url else real(url, **kw))
+    server.routes["/moved"] = Response(b"", status=302, headers={"Location": server.url("/wire")})
+    server.routes["/wire"] = Response(rss(STORY))
+    moved = FeedConfig(id="moved", url=server.url("/moved").replace("127.0.0.1", "localhost"), interval_seconds=600)
+    _added_in_slack(db, moved)
+    result = poll_feed(db, client, moved, settings=fast)
+    assert result.outcome == "error" and "internal address" in result.error
+    assert server.hits["/moved"] == 1 and server.hits.get("/wire") is None and db["items"].count == 0
+
+
+def test_feeds_from_feeds_yaml_may_live_on_the_newsrooms_own_network(db, client, fast, server):
+    server.routes["/wire"] = Response(rss(STORY))
+    wire = feed(server, "wire")
+    register(db, wire)  # the admin's own file: trusted, like the demo's feeds on 127.0.0.1
+    assert poll_feed(db, client, wire, settings=fast).outcome == "new"
