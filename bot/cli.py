@@ -61,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--user", default="cli", help="who is asking (recorded as the creator of tracked incidents)")
     ask.set_defaults(handler=cmd_ask)
 
+    alerts = commands.add_parser("alerts", help="alerts held back from Slack, and a person's decision on one")
+    alerts_commands = alerts.add_subparsers(dest="alerts_command", metavar="SUBCOMMAND", required=True)
+    alerts_list = alerts_commands.add_parser("list", help="blocked alerts: why, where, since when")
+    alerts_list.set_defaults(handler=cmd_alerts_list)
+    for name, help_text in (("send", "post it now: you looked, it is not in the thread"),
+                            ("drop", "never post it: it is already in the thread, or no longer wanted")):
+        decide = alerts_commands.add_parser(name, help=help_text)
+        decide.add_argument("id", type=int, help="the alert's number (from `alerts list` or the admins' message)")
+        decide.set_defaults(handler=cmd_alerts_decide, send=name == "send")
+
     claims = commands.add_parser("claims", help="casualty figures in a text (English or French)")
     _add_claims_arguments(claims)
 
@@ -113,6 +123,28 @@ def cmd_feeds_export(args, settings: Settings) -> int:
     from bot.feed_admin import export_slack_feeds
 
     print(export_slack_feeds(open_database(settings.db_path)), end="")
+    return 0
+
+
+def cmd_alerts_list(args, settings: Settings) -> int:
+    from db.outbox import blocked_alerts
+
+    rows = blocked_alerts(open_database(settings.db_path))
+    for row in rows:
+        print(f"#{row['id']:<6} {row['kind']:<12} {row['incident'] or '-':<24} {row['slack_channel'] or '-':<14} "
+              f"since {row['created_at']}\n        {row['last_error'] or ''}")
+    print(f"{len(rows)} alert(s) held back" + ("; `alerts send N` posts one, `alerts drop N` gives it up" if rows else ""))
+    return 0
+
+
+def cmd_alerts_decide(args, settings: Settings) -> int:
+    from db.outbox import decide_blocked
+
+    if not decide_blocked(open_database(settings.db_path), args.id, send=args.send, actor="cli"):
+        print(f"alert #{args.id} is not held back (see `python -m bot alerts list`)", file=sys.stderr)
+        return 2
+    print(f"alert #{args.id} " + ("will be posted at the next drain, without looking for it first" if args.send
+                                  else "dropped: it will not be posted"))
     return 0
 
 

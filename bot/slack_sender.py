@@ -772,7 +772,8 @@ def _admin_text(row: dict, *, channel: str | None, error: str) -> str:
     elif code == "channel_not_found":
         advice = "Check the incident's channel (`/incident track … channel: #name`) and that the bot can see it."
     elif code == "unverified":
-        advice = "Look in the thread: if the alert is there, nothing to do; the sender will not post it twice."
+        advice = (f"Look in the thread: if the alert is there, `python -m bot alerts drop {row['id']}`; "
+                  f"if not, `python -m bot alerts send {row['id']}` posts it.")
     else:
         advice = "The alert is kept and retried."
     return (f"Incident Desk could not post alert #{row['id']} ({row['kind']}) to {where}: {error}. {advice} "

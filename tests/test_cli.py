@@ -91,3 +91,25 @@ def test_demo_replays_the_founding_case_and_answers_the_toll():
     assert "more than 75" in toll and "up to 100" in toll and "hundreds" in toll
     sources = out.split("> /incident bamako sources")[1]
     assert "Mali Junta Faces Scrutiny After Attack Near Bamako" not in sources  # the Kati look-alike
+
+
+def test_alerts_list_shows_what_is_held_back_and_send_or_drop_decides_once(tmp_path):
+    from db import open_database
+
+    db = open_database(tmp_path / "cli.db")
+    bamako = db["incidents"].insert({"slug": "bamako-attacks", "name": "Bamako attacks", "since": "2024-09-17",
+                                     "channel": "#mali-desk"}).last_pk
+    for key, status in (("story:1", "blocked"), ("story:2", "sent")):
+        db["outbox"].insert({"idempotency_key": key, "incident_id": bamako, "kind": "new_story", "payload": "{}",
+                             "created_at": "2024-09-17T10:00:00Z", "status": status, "slack_channel": "C0MALI",
+                             "last_error": "unverified: not found in 20 pages; check the thread"})
+    db.close()
+    env = {"INCIDENT_DESK_DB": str(tmp_path / "cli.db")}
+    listed = run_cli("alerts", "list", env=env)
+    assert listed.returncode == 0 and "#1" in listed.stdout and "#2" not in listed.stdout
+    assert "bamako-attacks" in listed.stdout and "unverified" in listed.stdout and "1 alert(s) held back" in listed.stdout
+    sent = run_cli("alerts", "send", "1", env=env)
+    assert sent.returncode == 0 and "will be posted" in sent.stdout
+    again = run_cli("alerts", "drop", "1", env=env)
+    assert again.returncode == 2 and "not held back" in again.stderr
+    assert "0 alert(s) held back" in run_cli("alerts", "list", env=env).stdout

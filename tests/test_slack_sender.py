@@ -292,6 +292,34 @@ def test_crash_between_post_and_mark_sent_does_not_double_the_alert(db, slack, c
     assert db.execute("SELECT COUNT(*) FROM slack_threads").fetchone()[0] == 1
 
 
+def test_an_alert_slack_cannot_confirm_waits_for_a_person_who_sends_or_drops_it(db, slack, clock, admins):
+    from db.outbox import blocked_alerts, decide_blocked
+
+    bamako = incident(db)
+    alert(db, bamako, "story:1")
+    sender = make_sender(db, slack, clock=clock, admins=admins)
+    sender.drain(max_seconds=10)
+    posted, unposted = alert(db, bamako, "story:2"), alert(db, bamako, "story:3")
+    slack.fail_next("chat.postMessage", crash_after_post=True)  # story:2 is in the thread, unconfirmed
+    slack.fail_next("chat.postMessage", status=500)  # story:3 never made it
+    slack.fail_next("conversations.replies", error="thread_not_found", times=2)  # and the look-ups fail
+    for _ in range(4):  # each in doubt, then looked for in vain
+        sender.drain(max_seconds=10)
+        clock.advance(60)
+    assert {a["id"] for a in blocked_alerts(db)} == {posted, unposted}
+    assert all(row(db, i)["last_error"].startswith("unverified") for i in (posted, unposted))
+    assert f"alerts drop {posted}" in admins[0] and f"alerts send {posted}" in admins[0]
+
+    # The editor looks: story:2 is there, story:3 is not.
+    assert decide_blocked(db, posted, send=False, actor="U0ADMIN")
+    assert decide_blocked(db, unposted, send=True, actor="U0ADMIN")
+    assert not decide_blocked(db, posted, send=True, actor="U0ADMIN")  # decided already
+    sender.drain(max_seconds=10)
+    assert len(keyed(slack.messages(MALI), "story:2")) == 1 and row(db, posted)["status"] == "dropped"
+    assert len(keyed(slack.messages(MALI), "story:3")) == 1 and row(db, unposted)["status"] == "sent"
+    assert [r["action"] for r in db.query("select action from audit_log order by id")] == ["alert_drop", "alert_send"]
+
+
 # --- Slack refusing -----------------------------------------------------------------------------------
 
 def test_not_in_channel_keeps_the_alert_and_tells_the_admins(db, slack, clock, admins):
