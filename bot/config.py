@@ -57,13 +57,13 @@ def load_settings(*, db: str | None = None, feeds: str | None = None, environ=No
         db_path=Path(db or env.get("INCIDENT_DESK_DB") or DEFAULT_DB),
         feeds_path=Path(feeds or env.get("INCIDENT_DESK_FEEDS") or DEFAULT_FEEDS),
         max_concurrent_fetches=int(env.get("INCIDENT_DESK_CONCURRENCY", 8)),
-        allow_private_feed_urls=private_feeds_allowed(env),
+        allow_private_feed_urls=env_flag(env, "INCIDENT_DESK_ALLOW_PRIVATE_FEEDS"),
     )
 
 
-def private_feeds_allowed(env) -> bool:
-    """INCIDENT_DESK_ALLOW_PRIVATE_FEEDS: feed URLs inside the network may be added in Slack (intranets, tests)."""
-    return (env.get("INCIDENT_DESK_ALLOW_PRIVATE_FEEDS") or "").lower() in ("1", "true", "yes", "on")
+def env_flag(env, name: str) -> bool:
+    """An on/off environment variable: 1, true, yes or on (any case) is on; anything else, or unset, off."""
+    return (env.get(name) or "").lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -343,7 +343,6 @@ class SlackSettings:
     port: int = 3000
     admins: frozenset[str] = frozenset()  # Slack user IDs allowed to run /feeds
     workspace_admins_are_admins: bool = False
-    allow_private_feed_urls: bool = False  # loopback/private/link-local feed URLs (tests, intranets)
     admin_channel: str | None = None  # where problems for admins are posted (else a DM to each admin)
     channel_messages_per_minute: int = 20  # alerts per channel before the rest waits
 
@@ -360,7 +359,6 @@ class SlackSettings:
 def load_slack_settings(environ=None) -> SlackSettings:
     """Slack settings from the environment (see the README's Slack section)."""
     env = os.environ if environ is None else environ
-    truthy = ("1", "true", "yes", "on")
     api_url = env.get("SLACK_API_URL") or SlackSettings.api_url
     return SlackSettings(
         bot_token=env.get("SLACK_BOT_TOKEN") or None,
@@ -369,8 +367,7 @@ def load_slack_settings(environ=None) -> SlackSettings:
         api_url=api_url if api_url.endswith("/") else api_url + "/",
         port=int(env.get("PORT") or 3000),
         admins=frozenset(u.strip() for u in (env.get("INCIDENT_DESK_ADMINS") or "").split(",") if u.strip()),
-        workspace_admins_are_admins=(env.get("INCIDENT_DESK_WORKSPACE_ADMINS") or "").lower() in truthy,
-        allow_private_feed_urls=private_feeds_allowed(env),
+        workspace_admins_are_admins=env_flag(env, "INCIDENT_DESK_WORKSPACE_ADMINS"),
         admin_channel=env.get("INCIDENT_DESK_ADMIN_CHANNEL") or None,
         channel_messages_per_minute=int(env.get("INCIDENT_DESK_CHANNEL_RATE") or 20),
     )

@@ -10,7 +10,6 @@ import httpx
 
 from bot.config import Settings, check_feed_url, dump_feeds_yaml, parse_interval
 from bot.fetch import fetch, make_client
-from bot.netguard import private_reason
 from bot.parse import NotAFeed, parse_feed
 from db import utc_now_iso
 from db.audit import audit
@@ -34,24 +33,21 @@ class FeedCheck:
     items: int = 0
 
 
-def test_feed(url: str, *, settings: Settings, allow_private: bool, client: httpx.Client | None = None) -> FeedCheck:
+def test_feed(url: str, *, settings: Settings, client: httpx.Client | None = None) -> FeedCheck:
     """Fetch a URL once and say whether it is a feed, and if not, why."""
     reason = check_feed_url(url)
     if reason:
         return FeedCheck(False, f"{url} is not usable: {reason}")
-    if not allow_private:
-        inside = private_reason(url)
-        if inside:
-            return FeedCheck(False, f"Refused {url}: {inside}. Ask whoever runs the bot to allow private feeds.")
     own = client is None
     client = client or make_client(settings)
     try:
-        result = fetch(client, url, settings=settings, refuse_private=not allow_private)
+        result = fetch(client, url, settings=settings, refuse_private=not settings.allow_private_feed_urls)
     finally:
         if own:
             client.close()
-    if result.status == "error" and result.error.startswith("refused:"):  # a redirect inward
-        return FeedCheck(False, f"Refused {url}: {result.error.removeprefix('refused: ')}")
+    if result.status == "error" and result.error.startswith("refused:"):  # the URL or a redirect leads inside
+        return FeedCheck(False, f"Refused {url}: {result.error.removeprefix('refused: ')}. "
+                                "Ask whoever runs the bot to allow private feeds.")
     if result.status == "error":
         return FeedCheck(False, f"{url} could not be read: {result.error}")
     try:
@@ -65,7 +61,7 @@ def test_feed(url: str, *, settings: Settings, allow_private: bool, client: http
                      title=parsed.title, items=len(parsed.items))
 
 
-def add_feed(db, url: str, *, user: str, settings: Settings, allow_private: bool, interval: str | None = None,
+def add_feed(db, url: str, *, user: str, settings: Settings, interval: str | None = None,
              channel: str | None = None, feed_id: str | None = None, client: httpx.Client | None = None) -> str:
     """Fetch once, refuse anything that is not a feed, then store it (origin 'slack') and audit it."""
     try:
@@ -77,7 +73,7 @@ def add_feed(db, url: str, *, user: str, settings: Settings, allow_private: bool
     with db.lock:
         if db.execute("select 1 from feeds where url = ? and removed_at is null", [url]).fetchone():
             raise FeedAdminError(f"{url} is already a feed.")
-    check = test_feed(url, settings=settings, allow_private=allow_private, client=client)
+    check = test_feed(url, settings=settings, client=client)
     if not check.ok:
         raise FeedAdminError(check.message)
     feed_id = feed_id or _new_id(db, check.title or url)

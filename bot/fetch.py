@@ -18,7 +18,6 @@ from typing import Iterable, Iterator
 import httpcore
 import httpx
 
-from bot import netguard
 from bot.config import Settings
 from bot.netguard import REFUSE_PRIVATE, PrivateAddressError, guard_when_asked
 
@@ -70,8 +69,8 @@ def fetch(client: httpx.Client, url: str, *, settings: Settings,
     refuse_private: the URL and every redirect must lead to public addresses (feeds added in
     Slack, unless the bot allows private feeds); checked before each request is sent.
     """
-    if refuse_private and (inside := netguard.private_reason(url)):
-        return FetchResult(status="error", error=f"refused: {inside}")
+    if refuse_private and guard_when_asked not in client.event_hooks.get("request", ()):
+        raise ValueError("refuse_private needs a client from make_client: its request hook does the check")
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -119,7 +118,7 @@ def fetch(client: httpx.Client, url: str, *, settings: Settings,
             result.etag = response.headers.get("etag")
             result.last_modified = response.headers.get("last-modified")
             return result
-    except PrivateAddressError as exc:  # a redirect inward
+    except PrivateAddressError as exc:  # the URL or a redirect leads inside the network
         return FetchResult(status="error", error=str(exc))
     except httpx.TooManyRedirects:
         return FetchResult(status="error", error=f"too many redirects (more than {settings.max_redirects})")

@@ -42,7 +42,7 @@ def run_feeds_command(deps, text: str, *, user: str) -> str:
         if verb == "add":
             args = parse_add_args(rest)
             return add_feed(deps.db, args["url"], interval=args["interval"], channel=args["channel"], user=user,
-                            settings=deps.settings, allow_private=deps.slack.allow_private_feed_urls)
+                            settings=deps.settings)
         if verb in ("remove", "pause", "resume"):
             if not rest:
                 raise FeedAdminError(f"Which feed? /feeds {verb} <id> (see /feeds list)")
@@ -51,7 +51,7 @@ def run_feeds_command(deps, text: str, *, user: str) -> str:
             if not rest:
                 raise FeedAdminError("Usage: /feeds test <url>")
             url = rest.split()[0].strip("<>").split("|")[0]
-            return test_feed(url, settings=deps.settings, allow_private=deps.slack.allow_private_feed_urls).message
+            return test_feed(url, settings=deps.settings).message
         return USAGE
     except FeedAdminError as exc:
         return str(exc)

@@ -127,7 +127,7 @@ def test_admin_adds_a_feed_but_not_one_inside_the_network_unless_allowed(running
         url = feeds.url("/feeds/trt-afrika.xml")
         refused = command(running, catcher, f"add {url} every 5m", user=ADMIN, name="/feeds")[2]
         assert "internal address" in refused["text"] and db["feeds"].count == 0
-        running.slack = dataclasses.replace(running.slack, allow_private_feed_urls=True)
+        running.settings = dataclasses.replace(running.settings, allow_private_feed_urls=True)
         added = command(running, catcher, f"add {url} every 5m to #mali-desk", user=ADMIN, name="/feeds")[2]
         assert "Added trt-afrika" in added["text"]
         missing = command(running, catcher, f"add {feeds.url('/nowhere')}", user=ADMIN, name="/feeds")[2]
