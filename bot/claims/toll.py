@@ -171,12 +171,11 @@ def toll_from_mentions(ms: list[Mention], text: str = "") -> dict[str, Claim | N
     # A lone perpetrator's death is counted apart from his victims, then added to them.
     perps = _perpetrator_deaths(ms, text) if text else []
     perp_ids = {id(pm) for pm, _ in perps}
-    victims = [m for m in ms if id(m) not in perp_ids] if perps else ms
-    killed = _killed(victims, text) if perps else None
-    if killed is not None:
-        of_victims = killed  # the shot who did not die are counted against his victims, not him
+    # of_victims: the shot who did not die are counted against his victims, not him.
+    killed = of_victims = _killed([m for m in ms if id(m) not in perp_ids], text)
+    if perps and killed is not None:
         killed = _with_perpetrator(killed, next((p for p in perps if p[1]), perps[0]), text)
-    else:
+    elif perps:  # no victim figure: his death is the text's toll
         killed = of_victims = _killed(ms, text)
     injured = _less_the_dead(_best(_eligible(ms, "injured")), ms, text)
     # "Three shot, one dead": the shot who did not die are the injured, when the text gives no
