@@ -36,13 +36,7 @@ REFUSE_PRIVATE = "incident_desk_refuse_private"
 
 
 def guard_when_asked(request: httpx.Request) -> None:
-    """Request hook of every feed client (bot.fetch.make_client): guards the requests that ask for it."""
-    if request.extensions.get(REFUSE_PRIVATE):
-        guard_hook(request)
-
-
-def guard_hook(request: httpx.Request) -> None:
-    """httpx request hook: runs for the first request and every redirect, so a redirect inward is caught."""
-    reason = private_reason(str(request.url))
-    if reason:
+    """Request hook of every feed client (bot.fetch.make_client): httpx runs it before the first
+    request and before each redirect, so a redirect inward is caught before it is followed."""
+    if request.extensions.get(REFUSE_PRIVATE) and (reason := private_reason(str(request.url))):
         raise PrivateAddressError(f"refused: {reason}", request=request)
