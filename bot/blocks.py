@@ -6,6 +6,9 @@ of bot/render.py are drawn from the same Toll, so Slack and the CLI never disagr
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote, urlsplit
+
 from slack_sdk.models.blocks import (ActionsBlock, ButtonElement, ContextBlock, HeaderBlock,
                                      OverflowMenuElement, SectionBlock)
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject, Option, PlainTextObject
@@ -26,19 +29,64 @@ NOT_THIS_INCIDENT = "not_this_incident"
 CLAIM_MENU = "claim_menu"  # overflow: "verified:<claim id>" / "wrong:<claim id>"
 
 
-def escape(text: str) -> str:
-    """Slack mrkdwn needs &, < and > escaped, or a headline with '<' breaks the message."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+_MRKDWN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")  # a cut inside "&amp;", "&lt;" or "&gt;"
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def escape(text: str | None) -> str:
+    """The one escape for mrkdwn: every text from a feed, an article or a user goes through it.
+
+    Slack reads '<!channel>', '<@U…>' and '<url|label>' as controls: a headline carrying them
+    would ping every editor or forge a link. Escaped, they show as the text they are.
+    """
+    return (text or "").translate(_MRKDWN)
+
+
+def clip(escaped: str, limit: int) -> str:
+    """An escaped text cut to `limit` characters without cutting an entity in two."""
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[:limit]
+    tail = _ENTITY_TAIL.search(cut)
+    return cut[:tail.start()] if tail else cut
+
+
+def safe_url(url: str | None) -> str | None:
+    """A link Slack can open and that cannot end `<url|label>` early; None for anything else.
+
+    Only http(s) with a host; '<', '>', '|', spaces and quotes are percent-encoded, '&' escaped.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return escape(quote(url, safe=":/?#[]@!$&'()*+,;=%~"))
 
 
 def link(url: str | None, label: str) -> str:
-    return f"<{url}|{escape(label)}>" if url else escape(label)
+    """'<url|label>' when the URL is safe, else the label alone; the label is always escaped."""
+    safe = safe_url(url)
+    return f"<{safe}|{escape(label)}>" if safe else escape(label)
+
+
+def mention(user_id: str | None) -> str:
+    """'<@U…>' for a real Slack user id, never for anything else."""
+    return f"<@{user_id}>" if user_id and _USER_ID.match(user_id) else escape(user_id)
 
 
 def text_sections(text: str) -> list[SectionBlock]:
-    """Plain text → sections under Slack's size limit, split at blank lines where possible."""
+    """Plain text → escaped sections under Slack's size limit, split at blank lines where possible.
+
+    Escaping comes first and the split never cuts an entity, so a reply full of '&' still fits.
+    """
     sections, current = [], ""
-    for paragraph in text.split("\n\n"):
+    for paragraph in escape(text).split("\n\n"):
         piece = paragraph if not current else f"{current}\n\n{paragraph}"
         if len(piece) <= SECTION_LIMIT:
             current = piece
@@ -46,12 +94,13 @@ def text_sections(text: str) -> list[SectionBlock]:
         if current:
             sections.append(current)
         while len(paragraph) > SECTION_LIMIT:
-            sections.append(paragraph[:SECTION_LIMIT])
-            paragraph = paragraph[SECTION_LIMIT:]
+            head = clip(paragraph, SECTION_LIMIT)
+            sections.append(head)
+            paragraph = paragraph[len(head):]
         current = paragraph
     if current:
         sections.append(current)
-    return [SectionBlock(text=MarkdownTextObject(text=escape(s), verbatim=True)) for s in sections]
+    return [SectionBlock(text=MarkdownTextObject(text=s, verbatim=True)) for s in sections]
 
 
 def reply_blocks(reply, *, shareable: bool = False, command: str | None = None) -> list[dict]:
@@ -74,7 +123,7 @@ def figure_cell(standing: Standing, *, verified_by: str | None = None) -> str:
     if standing.previous:
         text += f" (was {escape(standing.previous[-1].text)})"
     if verified_by:
-        text += f" :white_check_mark: verified by <@{verified_by}>"
+        text += f" :white_check_mark: verified by {mention(verified_by)}"
     return text
 
 
@@ -90,7 +139,7 @@ def toll_blocks(incident: Incident, toll: Toll, *, verified: dict[tuple[str, str
         blocks.extend(_metric_blocks(metric, mt, verified=verified, tz=tz))
     if toll.updated:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
-            text=f"As of {when(toll.updated, tz=tz)} · /incident {incident.slug} timeline · sources")]))
+            text=f"As of {when(toll.updated, tz=tz)} · /incident {escape(incident.slug)} timeline · sources")]))
     return blocks
 
 
@@ -101,20 +150,20 @@ def _metric_blocks(metric: str, mt: MetricToll, *, verified, tz) -> list:
         lines[0] += f" · leading: *{escape(mt.leading.figure.text)}* ({source_label(mt.leading.source).lower()})"
     if mt.low and mt.high and mt.low.figure != mt.high.figure:
         lines.append(f"Range {escape(mt.low.figure.text)} to {escape(mt.high.figure.text)}")
-    blocks: list = [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:SECTION_LIMIT]))]
+    blocks: list = [SectionBlock(text=MarkdownTextObject(text=clip("\n".join(lines), SECTION_LIMIT)))]
     fields = []
     for standing in mt.standings:
         key = (metric, standing.source, standing.figure.text)
         fields.append(MarkdownTextObject(text=f"{link(standing.link, source_label(standing.source))}\n"
                                               f"{when(standing.since, tz=tz, time=False)}"))
-        fields.append(MarkdownTextObject(text=figure_cell(standing, verified_by=verified.get(key))[:FIELD_LIMIT]))
+        fields.append(MarkdownTextObject(text=clip(figure_cell(standing, verified_by=verified.get(key)), FIELD_LIMIT)))
     for start in range(0, len(fields), 10):  # a section holds at most ten fields
         blocks.append(SectionBlock(fields=fields[start:start + 10]))
     notes = [f":warning: {escape(d)}" for d in mt.disputes]
     notes += [f":loudspeaker: *Claimed by the armed group, not in the range:* {escape(c.figure.text)}"
               f" ({link(c.link, 'source')}, {when(c.since, tz=tz, time=False)})" for c in mt.apart]
     if notes:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=n[:FIELD_LIMIT]) for n in notes[:10]]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(n, FIELD_LIMIT)) for n in notes[:10]]))
     return blocks
 
 
@@ -127,11 +176,11 @@ def alert_blocks(*, incident_id: int, payload: dict, claims: list[dict]) -> list
     """One alert: the article (or the toll change), with feedback buttons for editors."""
     title = link(payload.get("link"), payload.get("title") or "(untitled)")
     outlets = payload.get("also_in") or []
-    lines = [payload.get("text", "")] if payload.get("text") else []
+    lines = [escape(payload["text"])] if payload.get("text") else []
     lines.append(f"{title} — {escape(payload.get('outlet') or '')}")
     if outlets:
         lines.append("also in: " + escape(", ".join(outlets)))
-    blocks: list = [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:SECTION_LIMIT]))]
+    blocks: list = [SectionBlock(text=MarkdownTextObject(text=clip("\n".join(lines), SECTION_LIMIT), verbatim=True))]
     elements: list = [ButtonElement(text="Not this incident", action_id=NOT_THIS_INCIDENT,
                                     value=f"{incident_id}:{payload.get('item_id')}", style="danger")]
     options = []

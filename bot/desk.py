@@ -11,7 +11,7 @@ from bot.incident_commands import CommandError, parse_command, parse_track_args,
 from bot.matching import Matcher
 from bot.models import Incident
 from bot.processing import IncidentProcessor, ProcessOutcome
-from bot.blocks import alert_blocks, parent_blocks, toll_blocks
+from bot.blocks import alert_blocks, clip, escape, parent_blocks, toll_blocks
 from bot.toll import Figure
 from bot.toll_cache import TollCache
 from db import from_iso, utc_now_iso
@@ -115,7 +115,7 @@ class Desk:
         if incident is None:
             return "Incident no longer tracked", []
         ledger = self.tolls.get(incident_id)
-        return f"{incident.name}: current toll", parent_blocks(incident, ledger.toll,
+        return f"{escape(incident.name)}: current toll", parent_blocks(incident, ledger.toll,
                                                                verified=verified_figures(ledger.entries))
 
     def alert_message(self, row: dict) -> tuple[str, list[dict]]:
@@ -132,7 +132,7 @@ class Desk:
             claim["figure"] = Figure(value=claim["value"], qualifier=claim["qualifier"], low=claim["low"],
                                      high=claim["high"], vague=claim["vague"]).text
         text = payload.get("text") or payload.get("title") or "Incident update"
-        return text[:3000], alert_blocks(incident_id=row["incident_id"], payload=payload, claims=relevant)
+        return clip(escape(text), 3000), alert_blocks(incident_id=row["incident_id"], payload=payload, claims=relevant)
 
     def toll(self, incident_id: int):
         """The incident's toll now: the one computation alerts and answers share."""

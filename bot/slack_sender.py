@@ -54,6 +54,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 
+from bot.blocks import clip
 from db.connection import to_iso
 from db.connection import writing
 
@@ -727,7 +728,7 @@ def _stamp(blocks: Blocks | None, *, marker: str, text: str) -> Blocks:
             return out
     if not out:
         return [{"type": "section", "block_id": marker,
-                 "text": {"type": "mrkdwn", "text": (text or "Incident Desk alert")[:3000]}}]
+                 "text": {"type": "mrkdwn", "text": clip(text or "Incident Desk alert", 3000)}}]
     return out + [{"type": "divider", "block_id": marker}] if len(out) < MAX_BLOCKS else out
 
 
@@ -742,7 +743,10 @@ def _compose(parent_text: str, parent_blocks: Blocks, text: str, blocks: Blocks)
     room = MAX_BLOCKS - len(blocks) - 1
     card = card[:max(0, room)]
     combined = card + ([{"type": "divider"}] if card else []) + blocks
-    return f"{parent_text}\n{text}".strip()[:4000], combined
+    return clip(f"{parent_text}\n{text}".strip(), 4000), combined
+
+
+MAX_RETRY_AFTER = 900.0  # seconds: Slack asks for seconds to a minute; more is a broken header
 
 
 def _retry_after(headers, *, default: float) -> float:
@@ -751,9 +755,13 @@ def _retry_after(headers, *, default: float) -> float:
     if isinstance(raw, list):
         raw = raw[0] if raw else None
     try:
-        return max(0.0, float(raw))
+        seconds = float(raw)
     except (TypeError, ValueError):
         return default
+    if seconds != seconds:  # NaN
+        return default
+    # 'inf' or '1e12' would overflow the clock arithmetic and stall the incident's alerts
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def _epoch(iso: str) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.blocks import CLAIM_MENU, NOT_THIS_INCIDENT
+from bot.blocks import CLAIM_MENU, NOT_THIS_INCIDENT, escape
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def register(app, deps) -> None:
 def not_this_incident_reply(deps, respond, *, incident_id: int, item_id: int, user: str) -> None:
     text = deps.desk.detach(incident_id, item_id, user=user)
     deps.after_feedback(incident_id)
-    respond(response_type="ephemeral", replace_original=False, text=text)
+    respond(response_type="ephemeral", replace_original=False, text=escape(text))
 
 
 def claim_reply(deps, respond, *, claim_id: int, verdict: str, user: str) -> None:
@@ -35,7 +35,7 @@ def claim_reply(deps, respond, *, claim_id: int, verdict: str, user: str) -> Non
     incident_ids = deps.desk.incidents_of_claim(claim_id)
     for incident_id in incident_ids:
         deps.after_feedback(incident_id)
-    respond(response_type="ephemeral", replace_original=False, text=text)
+    respond(response_type="ephemeral", replace_original=False, text=escape(text))
 
 
 def register_channel_events(app, deps) -> None:

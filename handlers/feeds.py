@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.blocks import text_sections
+from bot.blocks import clip, escape, text_sections
 from bot.feed_admin import (FeedAdminError, add_feed, list_feeds_text, parse_add_args, set_feed_state,
                             test_feed)
 
@@ -28,7 +28,7 @@ def feeds_reply(deps, client, respond, *, text: str, user: str) -> None:
                 text="Sorry, only the desk's admins can manage feeds. Ask one of them, or see /incident help.")
         return
     reply = run_feeds_command(deps, text, user=user)
-    respond(response_type="ephemeral", text=reply[:3000], blocks=[b.to_dict() for b in text_sections(reply)])
+    respond(response_type="ephemeral", text=clip(escape(reply), 3000), blocks=[b.to_dict() for b in text_sections(reply)])
 
 
 def run_feeds_command(deps, text: str, *, user: str) -> str:

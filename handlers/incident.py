@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.blocks import DID_YOU_MEAN, SHARE, reply_blocks
+from bot.blocks import DID_YOU_MEAN, SHARE, clip, escape, reply_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +35,11 @@ def register(app, deps) -> None:
 def share(deps, respond, *, text: str, user: str) -> None:
     """Post the answer in the channel for everyone, as the editor asked."""
     reply = deps.desk.ask(text, user=user)
-    respond(response_type="in_channel", replace_original=False, text=reply.text[:3000], blocks=reply_blocks(reply))
+    respond(response_type="in_channel", replace_original=False, text=clip(escape(reply.text), 3000), blocks=reply_blocks(reply))
 
 
 def answer(deps, respond, *, text: str, user: str, replace: bool = False) -> None:
     """Run the command and answer privately, with a button to share the answer in the channel."""
     reply = deps.desk.ask(text, user=user)
-    respond(response_type="ephemeral", replace_original=replace, text=reply.text[:3000],
+    respond(response_type="ephemeral", replace_original=replace, text=clip(escape(reply.text), 3000),
             blocks=reply_blocks(reply, shareable=True, command=text))

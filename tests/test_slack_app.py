@@ -102,7 +102,7 @@ def test_socket_mode_requests_take_the_same_path(running, catcher):
                                                                 payload=payload))
     assert bolt_response.status == 200
     (answer,) = catcher.wait(1)
-    assert "/incident track <name>" in answer["text"]
+    assert "/incident track &lt;name&gt;" in answer["text"]  # Slack shows "<name>"
 
 
 def test_a_mistyped_incident_gets_did_you_mean_buttons_that_answer(running, catcher):

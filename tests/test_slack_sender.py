@@ -214,6 +214,20 @@ def test_a_retry_after_beyond_the_bound_leaves_the_alert_pending_until_then(db, 
     assert state["next_attempt_at"] >= to_iso(clock() + timedelta(seconds=119))
 
 
+@pytest.mark.parametrize("header", ["inf", "1e12"])
+def test_a_retry_after_of_inf_or_1e12_is_clamped_and_stalls_nothing(db, slack, clock, admins, header):
+    bamako = incident(db)
+    only = alert(db, bamako, "story:1")
+    slack.fail_next("chat.postMessage", status=429, retry_after=header)
+    report = make_sender(db, slack, clock=clock, admins=admins).drain(max_seconds=5)
+    state = row(db, only)
+    assert state["status"] == "pending" and report.deferred == 1  # not left 'sending'
+    assert state["next_attempt_at"] <= to_iso(clock() + timedelta(seconds=901))
+    clock.advance(901)
+    make_sender(db, slack, clock=clock, admins=admins).drain(max_seconds=5)
+    assert row(db, only)["status"] == "sent"
+
+
 def test_500_leaves_the_alert_pending_with_backoff(db, slack, clock, admins):
     bamako = incident(db)
     first, second = alert(db, bamako, "story:1"), alert(db, bamako, "story:2")
