@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.gazetteer import load_gazetteer  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from bot.incidents.gazetteer import load_gazetteer  # noqa: E402
+from bot.incidents.matching import Matcher  # noqa: E402
 from bot.models import Incident, Item  # noqa: E402
 
 FILLER = ("the government said in a statement that officials met on Monday to discuss the budget and "

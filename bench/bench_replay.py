@@ -36,11 +36,11 @@ sys.path.insert(0, str(REPO))
 import feedparser  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
-from bot.fetch import make_client  # noqa: E402
+from bot.ingest.fetch import make_client  # noqa: E402
 from bot.models import FeedConfig  # noqa: E402
-import bot.pipeline  # noqa: E402
-from bot.pipeline import poll_feed  # noqa: E402
-from bot.poller import poll_all  # noqa: E402
+import bot.ingest.pipeline  # noqa: E402
+from bot.ingest.pipeline import poll_feed  # noqa: E402
+from bot.ingest.poller import poll_all  # noqa: E402
 from db import open_database  # noqa: E402
 from db.feeds import sync_file_feeds  # noqa: E402
 
@@ -56,7 +56,7 @@ TARGET_PEAK_MB = 150
 def _publisher(root: str, feeds: list[str], versions, etag_on, ready) -> None:
     """Serve /<feed>.xml at the version index in `versions[i]`; runs until the parent kills it."""
     sys.path.insert(0, str(REPO))
-    from bot.localserver import LocalServer, Response
+    from bot.demo.localserver import LocalServer, Response
 
     files = {name: sorted((Path(root) / name).iterdir()) for name in feeds}
     cache: dict[tuple[str, int], bytes] = {}
@@ -153,10 +153,10 @@ def _timed(name: str, function):
 
 
 def instrument() -> None:
-    bot.pipeline.fetch = _timed("fetch (httpx, size cap, decompression)", bot.pipeline.fetch)
-    bot.pipeline.ingest_fetched = _timed("ingest = parse + store + COMMIT", bot.pipeline.ingest_fetched)
-    bot.pipeline.parse_feed = _timed("  parse (feedparser + plain text)", bot.pipeline.parse_feed)
-    bot.pipeline.store_items = _timed("  store (items, stories, FTS rows)", bot.pipeline.store_items)
+    bot.ingest.pipeline.fetch = _timed("fetch (httpx, size cap, decompression)", bot.ingest.pipeline.fetch)
+    bot.ingest.pipeline.ingest_fetched = _timed("ingest = parse + store + COMMIT", bot.ingest.pipeline.ingest_fetched)
+    bot.ingest.pipeline.parse_feed = _timed("  parse (feedparser + plain text)", bot.ingest.pipeline.parse_feed)
+    bot.ingest.pipeline.store_items = _timed("  store (items, stories, FTS rows)", bot.ingest.pipeline.store_items)
 
 
 def peak_rss_mb() -> float:

@@ -27,9 +27,9 @@ sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
 
-from bot.localserver import LocalServer, Response  # noqa: E402
-from tests.fakeslack import FakeSlack  # noqa: E402
-from tests.slack_requests import SECRET, ResponseCatcher, signed_headers, slash_command  # noqa: E402
+from bot.demo.localserver import LocalServer, Response  # noqa: E402
+from tests.slack.fakeslack import FakeSlack  # noqa: E402
+from tests.slack.slack_requests import SECRET, ResponseCatcher, signed_headers, slash_command  # noqa: E402
 
 TRACK = "track Bamako attacks keywords: bamako, JNIM since: 2024-09-17 channel: #mali-desk"
 TEXTS = ("bamako toll", "bamako", "list", "bamako timeline", "help")

@@ -1,7 +1,7 @@
 """A burst of pending alerts drained into a fake Slack: no loss, no duplicate, within the rate limit.
 
 Run: .venv/bin/python bench/bench_slack_drain.py [--alerts 500] [--incidents 5] [--rate 1] [--burst 5]
-The fake Slack Web API (tests/fakeslack.py) listens on 127.0.0.1 and checks every call against
+The fake Slack Web API (tests/slack/fakeslack.py) listens on 127.0.0.1 and checks every call against
 Slack's spec; the sender uses a real slack_sdk WebClient. With the production limit (1 message/s
 per channel, burst 5) 500 alerts over 5 channels take about 100 s; `--rate 20` is a quick run.
 Everything is bounded: the drain by --max-seconds, the fake by its own caps.
@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.slack_sender import SenderSettings, SlackSender, idempotency_block_id, make_web_client  # noqa: E402
+from bot.slack.sender import SenderSettings, SlackSender, idempotency_block_id, make_web_client  # noqa: E402
 from db import open_database  # noqa: E402
 from db.connection import utc_now_iso  # noqa: E402
-from tests.fakeslack import FakeSlack  # noqa: E402
+from tests.slack.fakeslack import FakeSlack  # noqa: E402
 
 
 def render_parent(db, incident_id: int):

@@ -50,7 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.incident_commands import slugify  # noqa: E402
+from bot.incidents.commands import slugify  # noqa: E402
 from db import open_database  # noqa: E402
 
 GEN_VERSION = 1  # bump when the generator changes, so old databases are not reused
@@ -480,14 +480,14 @@ def percentile(sorted_ms: list[float], p: float) -> float:
 
 
 def measure(path: Path, expected: dict[str, ExpectedIncident], args) -> dict:
-    from bot.desk import Desk
+    from bot.incidents.desk import Desk
 
     db = open_database(path)
     t0 = time.perf_counter()
     if args.cold:
         desk = Desk(db)
-    else:  # exactly what the running bot's desk process does at start-up (bot/desk_process.py)
-        from bot.desk_process import prepare_desk
+    else:  # exactly what the running bot's desk process does at start-up (bot/slack/desk_process.py)
+        from bot.slack.desk_process import prepare_desk
 
         desk = prepare_desk(db)
     construct_ms = (time.perf_counter() - t0) * 1000

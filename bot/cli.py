@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import FeedsFileError, Settings, load_feeds, load_settings
-from bot.fetch import make_client
-from bot.pipeline import PollResult
-from bot.poller import poll_all
-from bot.processing import IncidentProcessor
+from bot.ingest.fetch import make_client
+from bot.ingest.pipeline import PollResult
+from bot.ingest.poller import poll_all
+from bot.incidents.processing import IncidentProcessor
 from db import open_database
 from db.feeds import active_feeds, feed_health, sync_file_feeds
 from db.items import search_items
@@ -120,7 +120,7 @@ def cmd_feeds_check(args, settings: Settings) -> int:
 
 
 def cmd_feeds_export(args, settings: Settings) -> int:
-    from bot.feed_admin import export_slack_feeds
+    from bot.ingest.feed_admin import export_slack_feeds
 
     print(export_slack_feeds(open_database(settings.db_path)), end="")
     return 0
@@ -281,8 +281,8 @@ def _console_sink(db, result: PollResult, alerts: list[int]) -> None:
 
 
 def cmd_ask(args, settings: Settings) -> int:
-    from bot.blocks import reply_blocks
-    from bot.desk import Desk
+    from bot.slack.blocks import reply_blocks
+    from bot.incidents.desk import Desk
 
     db = open_database(settings.db_path)
     reply = Desk(db).ask(args.text, user=args.user)
@@ -299,8 +299,8 @@ DEMO_TRACK = ("/incident track Bamako attacks keywords: bamako, gendarmerie scho
 
 def cmd_demo(args, settings: Settings) -> int:
     from bot.demo import DEMO_STEPS, seed_feeds_yaml, seed_routes
-    from bot.desk import Desk
-    from bot.localserver import LocalServer
+    from bot.incidents.desk import Desk
+    from bot.demo.localserver import LocalServer
 
     with LocalServer() as server, tempfile.TemporaryDirectory() as tmp:
         feeds_path = Path(tmp) / "feeds.yaml"

@@ -11,10 +11,10 @@ from typing import Callable
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings, SlackSettings
-from bot.fetch import make_client as make_http_client
-from bot.pipeline import PollResult
-from bot.scheduler import FeedScheduler
-from bot.worker import IngestWorker
+from bot.ingest.fetch import make_client as make_http_client
+from bot.ingest.pipeline import PollResult
+from bot.ingest.scheduler import FeedScheduler
+from bot.ingest.worker import IngestWorker
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +27,8 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
     """Poll, process and alert until `stop` is set; in console mode alerts are printed instead of sent."""
     sender = app = desk = None
     if slack.mode != "console":
-        from bot.app import Deps, build_app, make_client, make_sender
-        from bot.desk_process import DeskProcess
+        from bot.slack.app import Deps, build_app, make_client, make_sender
+        from bot.slack.desk_process import DeskProcess
 
         desk = DeskProcess(settings.db_path)  # answers are CPU work: off the process that acknowledges
         client = make_client(slack)
@@ -72,7 +72,7 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
             on_started()
         try:
             if app is not None:
-                from bot.app import serve
+                from bot.slack.app import serve
 
                 serve(app, slack, stop=stop)
             else:

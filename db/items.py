@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from bot import syndication
+from bot.incidents import stories as syndication
 from bot.models import Item
 from bot.text import content_fingerprint
 from db.connection import from_iso, to_iso
@@ -156,7 +156,7 @@ def _revise(db, existing: dict, item: Item, *, fingerprint: str, seen_at: str) -
 
 
 def load_block_memory(db, feed_id: str) -> tuple[str, bytes] | None:
-    """(context, blocks) of what the feed's last successful parse read (bot.parse.BlockMemory), or None."""
+    """(context, blocks) of what the feed's last successful parse read (bot.ingest.parse.BlockMemory), or None."""
     with db.lock:
         return db.conn.execute("select context, blocks from feed_blocks where feed_id = ?", [feed_id]).fetchone()
 

@@ -169,7 +169,7 @@ def _band_key_columns(text: str) -> tuple[int, int]:
 def m008_feed_item_blocks(db):
     # What recent successful parses of each feed read, block by block (one <item> or <entry>):
     # a hash of the block's bytes and of the guid it gave. The next poll cuts the blocks already
-    # read, byte for byte, out of the document before feedparser sees it (bot/parse.py).
+    # read, byte for byte, out of the document before feedparser sees it (bot/ingest/parse.py).
     # Written in the poll's own transaction, beside the items those blocks gave.
     db.execute("CREATE TABLE feed_blocks (feed_id TEXT PRIMARY KEY, context TEXT NOT NULL,"
                " blocks BLOB NOT NULL)")

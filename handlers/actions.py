@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.blocks import CLAIM_MENU, NOT_THIS_INCIDENT, escape
+from bot.slack.blocks import CLAIM_MENU, NOT_THIS_INCIDENT, escape
 
 logger = logging.getLogger(__name__)
 

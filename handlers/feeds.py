@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.blocks import clip, escape, text_sections
-from bot.feed_admin import (FeedAdminError, add_feed, list_feeds_text, parse_add_args, set_feed_state,
+from bot.slack.blocks import clip, escape, text_sections
+from bot.ingest.feed_admin import (FeedAdminError, add_feed, list_feeds_text, parse_add_args, set_feed_state,
                             test_feed)
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def feeds_reply(deps, client, respond, *, text: str, user: str) -> None:
 
 
 def run_feeds_command(deps, text: str, *, user: str) -> str:
-    """The admin's /feeds text → the reply; every change goes to the audit log (in bot.feed_admin)."""
+    """The admin's /feeds text → the reply; every change goes to the audit log (in bot.ingest.feed_admin)."""
     words = text.split(maxsplit=1)
     verb = words[0].lower() if words else "help"
     rest = words[1].strip() if len(words) > 1 else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.blocks import DID_YOU_MEAN, SHARE, clip, escape, reply_blocks
+from bot.slack.blocks import DID_YOU_MEAN, SHARE, clip, escape, reply_blocks
 
 logger = logging.getLogger(__name__)
 

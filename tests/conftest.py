@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
-from bot.fetch import make_client
-from bot.localserver import LocalServer
+from bot.ingest.fetch import make_client
+from bot.demo.localserver import LocalServer
 from db import open_database
 
 REPO = Path(__file__).resolve().parent.parent

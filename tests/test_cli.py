@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from bot.cli import build_parser, main
-from bot.localserver import Response
+from bot.demo.localserver import Response
 from tests.conftest import REPO, rss
 
 

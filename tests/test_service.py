@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from bot.demo import DEMO_STEPS, seed_feeds_yaml, seed_routes
-from bot.localserver import LocalServer
+from bot.demo.localserver import LocalServer
 from tests.conftest import REPO
-from tests.fakeslack import FakeSlack
-from tests.slack_requests import SECRET, ResponseCatcher, post, slash_command
+from tests.slack.fakeslack import FakeSlack
+from tests.slack.slack_requests import SECRET, ResponseCatcher, post, slash_command
 
 CHANNEL = "C0MALIDESK1"
 

@@ -3,6 +3,6 @@
 from .contract import record
 from .extract import extract_claims
 from .lang import detect_lang
-from .toll import text_toll
+from .text_toll import text_toll
 
 __all__ = ["extract_claims", "text_toll", "record", "detect_lang"]

@@ -17,7 +17,7 @@ from bot.models import Claim
 from .contract import record
 from .extract import extract_claims
 from .lang import detect_lang
-from .toll import text_toll
+from .text_toll import text_toll
 
 logger = logging.getLogger(__name__)
 

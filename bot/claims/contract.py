@@ -7,7 +7,7 @@ from dataclasses import fields
 from bot.models import Claim
 
 from .extract import mentions
-from .toll import toll_from_mentions
+from .text_toll import toll_from_mentions
 
 _TOLL_FIELDS = ("value", "low", "high", "qualifier", "source", "quote")
 _CLAIM_FIELDS = tuple(f.name for f in fields(Claim))

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 
 import yaml
 
-from bot.localserver import Response
+from bot.demo.localserver import Response
 
 HERE = Path(__file__).resolve().parent
 ARTICLES = HERE / "articles"

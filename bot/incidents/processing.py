@@ -1,0 +1,150 @@
+"""After a poll: match new and revised items to incidents, read their figures, queue alerts.
+
+Items carry `processed_at`: it is set in the same transaction that stores an
+item's matches, claims and alerts, so a crash in between redoes the work once
+and the outbox's idempotency keys keep alerts single.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from bot.claims import extract_claims
+from bot.incidents.matching import Matcher
+from bot.models import Claim, Incident, Item
+from bot.incidents.toll import TollEvent, story_event, toll_events
+from bot.incidents.toll_cache import TollCache
+from db import utc_now_iso, writing
+from db.incidents import active_incidents, incidents_version
+from db.items import load_item
+from db.ledger import item_has_claims, record_match, store_claims
+from db.outbox import enqueue
+
+logger = logging.getLogger(__name__)
+
+Extractor = Callable[[str, str | None], list[Claim]]
+BATCH = 200
+
+
+@dataclass
+class ProcessOutcome:
+    items: int = 0
+    matches: int = 0
+    alerts: list[int] = field(default_factory=list)  # outbox ids queued
+
+
+class IncidentProcessor:
+    """Holds the matcher for the active incidents; rebuilt when incidents change."""
+
+    def __init__(self, db, *, extract: Extractor = extract_claims):
+        self.db, self.extract = db, extract
+        self._incidents: dict[int, Incident] = {}
+        self._matcher: Matcher | None = None
+        self._version = None
+        self.tolls = TollCache(db)  # the toll before an item is usually the toll after the last one
+        self.refresh()
+
+    def refresh_if_changed(self) -> None:
+        """Rebuild the matcher only when incidents were tracked or untracked (maybe by another process)."""
+        if incidents_version(self.db) != self._version:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the tracked incidents (after track or untrack)."""
+        self._version = incidents_version(self.db)
+        self._incidents = active_incidents(self.db)
+        self._matcher = Matcher(list(self._incidents.values()))
+        self._ids = {incident.slug: incident_id for incident_id, incident in self._incidents.items()}
+
+    def process_pending(self, *, limit: int = 10_000) -> ProcessOutcome:
+        """Process every item not processed yet (new, or revised since), oldest first."""
+        outcome = ProcessOutcome()
+        while outcome.items < limit:
+            with self.db.lock:
+                ids = [row[0] for row in self.db.execute(
+                    "select id from items where processed_at is null order by published, id limit ?", [BATCH]).fetchall()]
+            if not ids:
+                break
+            for item_id in ids:
+                self.process_item(item_id, outcome=outcome)
+        return outcome
+
+    def process_item(self, item_id: int, *, outcome: ProcessOutcome, only: set[int] | None = None,
+                     backfill: bool = False) -> None:
+        """Match one item, store its figures, queue what changed; one transaction.
+
+        `only` limits the work to some incidents (a look-back after /incident track); `backfill`
+        records its alerts without posting them, so tracking an old story does not flood the channel.
+        """
+        try:
+            self._process_item(item_id, outcome=outcome, only=only, backfill=backfill)
+        except BaseException:
+            self.tolls.clear()  # tolls cached inside the rolled-back transaction never happened
+            raise
+
+    def _process_item(self, item_id: int, *, outcome: ProcessOutcome, only: set[int] | None,
+                      backfill: bool) -> None:
+        with writing(self.db):
+            item = load_item(self.db, item_id)
+            revision, story_id, item_backlog = self.db.execute(
+                "select revision, story_id, backlog from items where id = ?", [item_id]).fetchone()
+            found = {self._ids[m.incident]: m for m in self._matcher.match(item) if m.incident in self._ids}
+            already = {r[0] for r in self.db.execute(
+                "select incident_id from matches where item_id = ? and status = 'matched'", [item_id])}
+            rejected = {r[0] for r in self.db.execute(
+                "select incident_id from matches where item_id = ? and status = 'rejected'", [item_id])}
+            involved = sorted((set(found) | already) - rejected)
+            if only is not None:
+                involved = [i for i in involved if i in only]
+            def common(incident_id: int) -> dict:
+                return {"incident_id": incident_id, "item": item, "item_id": item_id, "story_id": story_id,
+                        "outcome": outcome, "status": "recorded" if backfill or item_backlog else "pending"}
+
+            if involved:
+                befores = {i: self.tolls.get(i).toll for i in involved}
+                newly = set()
+                for incident_id in involved:
+                    match = found.get(incident_id)
+                    if match and record_match(self.db, incident_id=incident_id, item_id=item_id, story_id=story_id,
+                                              score=match.score, terms=list(match.terms)):
+                        newly.add(incident_id)
+                        outcome.matches += 1
+                if not item_has_claims(self.db, item_id, revision):
+                    store_claims(self.db, item_id, revision=revision, claims=self.extract(item.text, item.lang))
+                # Most matched articles carry no figure: then the toll cannot have changed, and
+                # recomputing it over a big incident's ledger is the costliest step of processing.
+                figureless = self.db.execute("select 1 from claims where item_id = ? limit 1",
+                                             [item_id]).fetchone() is None
+                for incident_id in involved:
+                    slug = self._incidents[incident_id].slug
+                    if incident_id in newly:
+                        self._queue([story_event(slug, story_id=story_id, outlet=item.outlet or item.feed_id,
+                                                 title=item.title)], kind="story", **common(incident_id))
+                    if figureless:
+                        continue
+                    after = self.tolls.get(incident_id).toll
+                    changes = toll_events(befores[incident_id], after, incident=slug)
+                    if changes:
+                        self._queue(changes, kind="toll_change", **common(incident_id))
+            if only is None:
+                self.db.execute("update items set processed_at = ? where id = ?", [utc_now_iso(), item_id])
+            outcome.items += 1
+
+    def _queue(self, events: list[TollEvent], *, kind: str, incident_id: int, item: Item, item_id: int,
+               story_id: int, outcome: ProcessOutcome, status: str) -> None:
+        """One alert per item and kind: the toll changes one article brings are one message, not five."""
+        key = events[0].key if len(events) == 1 else "+".join(sorted(e.key for e in events))
+        if len(key) > 200:
+            key = "sha1:" + hashlib.sha1(key.encode()).hexdigest()
+        payload = {"events": [{"kind": e.kind, "text": e.text, "metric": e.metric, "source": e.source}
+                              for e in events],
+                   "text": "\n".join(e.text for e in events),
+                   "title": item.title, "link": item.link, "outlet": item.outlet or item.feed_id,
+                   "published": item.published.isoformat(), "story_id": story_id}
+        alert_id = enqueue(self.db, key=key, incident_id=incident_id, kind=kind, payload=payload, item_id=item_id,
+                           status=status)
+        if alert_id is not None:
+            outcome.alerts.append(alert_id)

@@ -1,0 +1,170 @@
+"""Feed management from Slack: add, remove, pause, resume, test. Admins only (checked by the caller)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import httpx
+
+from bot.config import Settings, check_feed_url, dump_feeds_yaml, parse_interval
+from bot.ingest.fetch import fetch, make_client
+from bot.ingest.parse import NotAFeed, parse_feed
+from db import utc_now_iso
+from db.audit import audit
+from db.feeds import feed_health, get_feed_row, row_to_config
+from db.connection import writing
+
+DEFAULT_INTERVAL = "10m"
+
+
+class FeedAdminError(ValueError):
+    """A /feeds request that cannot be done; the message is written for the admin."""
+
+
+@dataclass
+class FeedCheck:
+    """What one test fetch of a URL found."""
+
+    ok: bool
+    message: str
+    title: str | None = None
+    items: int = 0
+
+
+def test_feed(url: str, *, settings: Settings, client: httpx.Client | None = None) -> FeedCheck:
+    """Fetch a URL once and say whether it is a feed, and if not, why."""
+    reason = check_feed_url(url)
+    if reason:
+        return FeedCheck(False, f"{url} is not usable: {reason}")
+    own = client is None
+    client = client or make_client(settings)
+    try:
+        result = fetch(client, url, settings=settings, refuse_private=not settings.allow_private_feed_urls)
+    finally:
+        if own:
+            client.close()
+    if result.status == "error" and result.error.startswith("refused:"):  # the URL or a redirect leads inside
+        return FeedCheck(False, f"Refused {url}: {result.error.removeprefix('refused: ')}. "
+                                "Ask whoever runs the bot to allow private feeds.")
+    if result.status == "error":
+        return FeedCheck(False, f"{url} could not be read: {result.error}")
+    try:
+        parsed = parse_feed(result.body, feed_id="test", headers=result.headers, now=datetime.now(timezone.utc),
+                            base_url=result.final_url)
+    except NotAFeed as exc:
+        return FeedCheck(False, f"{url} is {exc}")
+    latest = max(parsed.items, key=lambda i: i.published, default=None)
+    newest = f"; newest: “{latest.title}” ({latest.published:%d %b %Y})" if latest else ""
+    return FeedCheck(True, f"{url} is a feed: “{parsed.title or 'untitled'}”, {len(parsed.items)} item(s){newest}",
+                     title=parsed.title, items=len(parsed.items))
+
+
+def add_feed(db, url: str, *, user: str, settings: Settings, interval: str | None = None,
+             channel: str | None = None, feed_id: str | None = None, client: httpx.Client | None = None) -> str:
+    """Fetch once, refuse anything that is not a feed, then store it (origin 'slack') and audit it."""
+    try:
+        seconds = parse_interval(interval or DEFAULT_INTERVAL)
+    except ValueError:
+        raise FeedAdminError(f"Bad interval {interval!r}: write 90s, 10m, 1h or 1d.") from None
+    if seconds < 30:
+        raise FeedAdminError("Polling faster than every 30s is impolite to publishers; use 30s or more.")
+    with db.lock:
+        if db.execute("select 1 from feeds where url = ? and removed_at is null", [url]).fetchone():
+            raise FeedAdminError(f"{url} is already a feed.")
+    check = test_feed(url, settings=settings, client=client)
+    if not check.ok:
+        raise FeedAdminError(check.message)
+    feed_id = feed_id or _new_id(db, check.title or url)
+    with writing(db):
+        existing = get_feed_row(db, feed_id)
+        values = {"id": feed_id, "url": url, "interval_seconds": seconds, "channel": channel, "enabled": 1,
+                  "tags": "[]", "origin": "slack", "title": check.title, "added_by": user,
+                  "created_at": utc_now_iso(), "removed_at": None}
+        if existing and existing["origin"] == "file" and not existing["removed_at"]:
+            raise FeedAdminError(f"The id {feed_id} belongs to a feed in feeds.yaml.")
+        db["feeds"].upsert(values, pk="id")
+        audit(db, actor=user, action="feed_add", target=f"feed:{feed_id}", detail={"url": url, "interval": seconds,
+                                                                                   "channel": channel})
+    return f"Added {feed_id}: {check.message}. Polled every {interval or DEFAULT_INTERVAL}."
+
+
+def set_feed_state(db, feed_id: str, *, action: str, user: str) -> str:
+    """remove, pause or resume a feed added in Slack; feeds.yaml's own feeds stay managed by the file."""
+    with writing(db):
+        row = get_feed_row(db, feed_id)
+        if row is None or row["removed_at"]:
+            raise FeedAdminError(f"No feed {feed_id!r}. See /feeds list.")
+        if row["origin"] == "file":
+            raise FeedAdminError(f"{feed_id} is managed by feeds.yaml: change it there (the bot reloads it).")
+        if action == "remove":
+            db["feeds"].update(feed_id, {"removed_at": utc_now_iso(), "enabled": 0})
+        elif action in ("pause", "resume"):
+            db["feeds"].update(feed_id, {"enabled": int(action == "resume")})
+        else:
+            raise FeedAdminError(f"Unknown action {action!r}.")
+        audit(db, actor=user, action=f"feed_{action}", target=f"feed:{feed_id}")
+    past = {"remove": "Removed", "pause": "Paused", "resume": "Resumed"}[action]
+    return f"{past} {feed_id}."
+
+
+def list_feeds_text(db) -> str:
+    """Every feed with its health, for /feeds list."""
+    with db.lock:
+        health = feed_health(db)
+        origins = {r["id"]: r["origin"] for r in db.query("select id, origin from feeds")}
+    if not health:
+        return "No feeds. Add one with /feeds add <url> [every 10m] [to #channel]."
+    lines = []
+    for h in health:
+        state = "paused" if not h.enabled else ("FAILING" if h.consecutive_failures else ("STALE" if h.stale else "ok"))
+        line = f"• {h.id} [{state}] every {h.interval_seconds}s · {h.items_per_day}/day · last ok {h.last_success_at or 'never'}"
+        line += " · feeds.yaml" if origins.get(h.id) == "file" else " · added in Slack"
+        if h.last_error and h.consecutive_failures:
+            line += f"\n    last error: {h.last_error}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def export_slack_feeds(db) -> str:
+    """Feeds added in Slack, as feeds.yaml text to commit."""
+    with db.lock:
+        rows = list(db.query("select * from feeds where origin = 'slack' and removed_at is null order by id"))
+    return dump_feeds_yaml([row_to_config(row) for row in rows])
+
+
+def _new_id(db, title: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "feed"
+    base = base if base[0].isalnum() else f"feed-{base}"
+    candidate, n = base, 2
+    with db.lock:
+        while db.execute("select 1 from feeds where id = ?", [candidate]).fetchone():
+            candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def parse_add_args(text: str) -> dict:
+    """'<url> [every 10m] [to #channel]' → url, interval, channel."""
+    words = text.split()
+    if not words:
+        raise FeedAdminError("Usage: /feeds add <url> [every 10m] [to #channel]")
+    out = {"url": words[0].strip("<>").split("|")[0], "interval": None, "channel": None}
+    rest = words[1:]
+    while rest:
+        word = rest.pop(0).lower()
+        if word == "every" and rest:
+            out["interval"] = rest.pop(0)
+        elif word == "to" and rest:
+            out["channel"] = _channel(rest.pop(0))
+        else:
+            raise FeedAdminError(f"Did not understand {word!r}. Usage: /feeds add <url> [every 10m] [to #channel]")
+    return out
+
+
+def _channel(text: str) -> str:
+    if text.startswith("<#") and text.endswith(">"):
+        return text[2:-1].split("|")[0]
+    return text if text.startswith("#") else f"#{text}"
+
+

@@ -1,0 +1,168 @@
+"""One poll of one feed, end to end: fetch, parse, store, record health. Orchestration only.
+
+Everything a poll writes (new items, revisions, the feed's ETag and body hash,
+its health) is committed in one transaction: a process killed mid-poll leaves
+the database as it was, and the next poll fetches and stores the same items
+once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+import httpx
+
+from bot.config import Settings
+from bot.ingest.fetch import FetchResult, fetch
+from bot.models import FeedConfig
+from bot.ingest.parse import BlockMemory, NotAFeed, parse_feed
+from db import to_iso
+from db.feeds import get_feed_row
+from db.items import load_block_memory, save_block_memory, store_items
+from db.connection import writing
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PollResult:
+    """What one poll did, for logs, progress lines and the tests."""
+
+    feed_id: str
+    outcome: str  # new | unchanged | not_modified | error | backoff
+    new_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
+    error: str | None = None
+    http_status: int | None = None
+    alerts: list[int] = field(default_factory=list)  # outbox ids queued when processing ran with the ingest
+
+
+Ingest = Callable[..., PollResult]
+
+
+def poll_feed(db, client: httpx.Client, feed: FeedConfig, *, settings: Settings,
+              now: datetime | None = None, force: bool = False, rng: random.Random | None = None,
+              ingest: Ingest | None = None) -> PollResult:
+    """Poll one feed now (unless it is backing off and not forced) and store what is new.
+
+    The fetch runs here; parsing and storing run in `ingest` (by default right here too; the
+    long-running bot hands it to a worker process so CPU-heavy parsing never slows Slack).
+    """
+    now = now or datetime.now(timezone.utc)
+    with db.lock:
+        row = get_feed_row(db, feed.id) or {}
+    if not force and row.get("next_poll_after") and row["next_poll_after"] > to_iso(now):
+        return PollResult(feed.id, "backoff", error=row.get("last_error"))
+    # A feed added in Slack is checked at every poll, not only when it was added: its name may
+    # resolve, or its server redirect, inside the network later.
+    refuse_private = row.get("origin") == "slack" and not settings.allow_private_feed_urls
+    fetched = fetch(client, feed.url, settings=settings, etag=row.get("etag"), last_modified=row.get("last_modified"),
+                    refuse_private=refuse_private)
+    started = to_iso(now)
+    if fetched.status == "not_modified":
+        return _record(db, feed, row, PollResult(feed.id, "not_modified", http_status=304), started=started,
+                       state={})
+    if fetched.status == "error":
+        return _failure(db, feed, row, fetched, fetched.error, started=started, now=now, settings=settings, rng=rng)
+    body_hash = hashlib.blake2b(fetched.body, digest_size=16).hexdigest()
+    state = {"etag": fetched.etag, "last_modified": fetched.last_modified, "body_hash": body_hash}
+    if body_hash == row.get("body_hash"):
+        # Same bytes as last time: nothing to parse (many servers ignore conditional GET).
+        return _record(db, feed, row, PollResult(feed.id, "unchanged", http_status=fetched.http_status),
+                       started=started, state=state)
+    return (ingest or ingest_fetched)(db, feed, row, fetched, state, started=started, now=now, settings=settings,
+                                      rng=rng)
+
+
+def ingest_fetched(db, feed: FeedConfig, row: dict, fetched: FetchResult, state: dict, *, started: str,
+                   now: datetime, settings: Settings, rng: random.Random | None = None) -> PollResult:
+    """Parse fetched bytes and store the items, the feed's state and the poll log in one transaction.
+
+    Entry blocks that recent successful parses of the feed read are not parsed again when they
+    come back byte for byte (bot/ingest/parse.py, BlockMemory); what this parse read is remembered in
+    the same transaction as the items, so the memory never describes items that were not stored.
+    """
+    remembered = load_block_memory(db, feed.id)
+    memory = BlockMemory.from_blob(*remembered) if remembered else None
+    try:
+        parsed = parse_feed(fetched.body, feed_id=feed.id, headers=fetched.headers, now=now,
+                            default_lang=feed.lang, base_url=fetched.final_url, memory=memory)
+    except NotAFeed as exc:
+        return _failure(db, feed, row, fetched, str(exc), started=started, now=now, settings=settings, rng=rng)
+    except Exception as exc:  # a parser crash is one sick feed, never a dead scheduler
+        logger.exception("parser crashed", extra={"feed_id": feed.id})
+        return _failure(db, feed, row, fetched, f"parser crashed: {type(exc).__name__}: {exc}"[:300],
+                        started=started, now=now, settings=settings, rng=rng)
+    state = {**state, "title": parsed.title, "warning": parsed.warning}
+    result = PollResult(feed.id, "unchanged", http_status=fetched.http_status)
+    with writing(db):
+        # A feed's first successful poll brings its backlog: stored and counted, not alerted.
+        stored = store_items(db, feed.id, parsed.items, seen_at=started, backlog=not row.get("last_success_at"))
+        result.new_ids, result.updated_ids = stored.new_ids, stored.updated_ids
+        if stored.new_ids or stored.updated_ids:
+            result.outcome = "new"
+            state["last_new_item_at"] = started
+        if parsed.memory != memory:
+            save_block_memory(db, feed.id, (parsed.memory.context, parsed.memory.to_blob()) if parsed.memory else None)
+        _record(db, feed, row, result, started=started, state=state)
+    return result
+
+
+def _failure(db, feed: FeedConfig, row: dict, fetched: FetchResult, reason: str, *, started: str,
+             now: datetime, settings: Settings, rng: random.Random | None) -> PollResult:
+    failures = (row.get("consecutive_failures") or 0) + 1
+    delay = backoff_seconds(failures, interval=feed.interval_seconds, cap=settings.backoff_cap_seconds,
+                            retry_after=fetched.retry_after, rng=rng)
+    logger.warning("feed poll failed: %s", reason, extra={"feed_id": feed.id, "failures": failures})
+    result = PollResult(feed.id, "error", error=reason, http_status=fetched.http_status)
+    state = {"last_error": reason, "last_error_at": started, "consecutive_failures": failures,
+             "next_poll_after": to_iso(now + timedelta(seconds=delay))}
+    return _record(db, feed, row, result, started=started, state=state)
+
+
+def backoff_seconds(failures: int, *, interval: int, cap: int, retry_after: float | None = None,
+                    rng: random.Random | None = None) -> float:
+    """How long a failing feed rests: doubling from its interval, jittered, capped; Retry-After wins if longer."""
+    if failures <= 1 and retry_after is None:
+        return 0.0  # one failure: just try again at the next interval
+    base = min(cap, interval * (2 ** max(0, failures - 2)))
+    delay = base * (rng or random).uniform(0.5, 1.0)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, cap))
+    return delay
+
+
+# The feeds columns a poll writes (the keys of _record's `state`); anything else is a programming error.
+_STATE_COLUMNS = frozenset({
+    "last_polled_at", "last_success_at", "consecutive_failures", "next_poll_after", "etag", "last_modified",
+    "body_hash", "title", "warning", "last_new_item_at", "last_error", "last_error_at",
+})
+
+
+def _record(db, feed: FeedConfig, row: dict, result: PollResult, *, started: str, state: dict) -> PollResult:
+    """Write the feed's health and the poll log; joins the caller's transaction when there is one.
+
+    Plain SQL: this runs on every poll, and sqlite-utils' update()/insert() read the table's
+    schema on each call (a third of an unchanged poll's time). An UPDATE of a feed that is not
+    in the table (removed meanwhile) changes nothing, as before.
+    """
+    update = {"last_polled_at": started, **state}
+    if result.outcome != "error":
+        update.update({"last_success_at": started, "consecutive_failures": 0, "next_poll_after": None})
+    unknown = update.keys() - _STATE_COLUMNS
+    if unknown:
+        raise ValueError(f"not a feed state column: {sorted(unknown)}")
+    with writing(db):
+        db.conn.execute(f"UPDATE feeds SET {', '.join(f'{column} = ?' for column in update)} WHERE id = ?",
+                        [*update.values(), feed.id])
+        db.conn.execute(
+            "INSERT INTO polls (feed_id, started_at, finished_at, outcome, http_status, new_items, updated_items,"
+            " error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [feed.id, started, to_iso(datetime.now(timezone.utc)), result.outcome, result.http_status,
+             len(result.new_ids), len(result.updated_ids), result.error])
+    return result

@@ -1,0 +1,72 @@
+"""The ingest worker: a child process that parses, stores and processes what the polls fetched.
+
+Parsing feeds, matching items and reading figures is CPU work. Python runs one thread at a
+time, so doing it in the process that answers Slack would delay every acknowledgement; here it
+runs in one child process, which is also the only writer of items, claims and alerts. Fetching
+(waiting on the network) stays in the main process's threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures.process import BrokenProcessPool
+
+from bot.child import Child, become_background
+
+from bot.ingest.pipeline import PollResult, ingest_fetched
+
+logger = logging.getLogger(__name__)
+
+
+_db = None
+_processor = None
+
+
+def _start(db_path: str) -> None:
+    """In the child: open the database once; let the parent decide when to stop."""
+    global _db, _processor
+    become_background()  # SIGTERM goes to the parent, which finishes running polls before closing us
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s worker %(name)s: %(message)s")
+    from bot.incidents.processing import IncidentProcessor
+    from db import open_database
+
+    _db = open_database(db_path, migrate=False)
+    _processor = IncidentProcessor(_db)
+
+
+def _ingest_and_process(feed, row, fetched, state, started, now, settings) -> PollResult:
+    """In the child: store the poll, then match and read what it brought."""
+    result = ingest_fetched(_db, feed, row, fetched, state, started=started, now=now, settings=settings)
+    if result.new_ids or result.updated_ids:
+        _processor.refresh_if_changed()
+        result.alerts = _processor.process_pending().alerts
+    return result
+
+
+def _process_pending() -> list[int]:
+    """In the child: finish items stored but not processed (a crash between the two)."""
+    _processor.refresh_if_changed()
+    return _processor.process_pending().alerts
+
+
+class IngestWorker:
+    """Callable as poll_feed's `ingest`: hands the work to the child process and waits for it."""
+
+    def __init__(self, db_path):
+        self._child = Child(_start, str(db_path))
+
+    def __call__(self, db, feed, row, fetched, state, *, started, now, settings, rng=None) -> PollResult:
+        try:
+            return self._child.run(_ingest_and_process, feed, row, fetched, state, started, now, settings)
+        except BrokenProcessPool:
+            # The child died (out of memory, killed). Its transaction rolled back: the feed's
+            # state is unchanged, so the next poll fetches and stores the same items once.
+            logger.error("ingest worker died; restarted it", extra={"feed_id": feed.id})
+            return PollResult(feed.id, "error", error="ingest worker died; will retry at the next poll")
+
+    def process_pending(self) -> list[int]:
+        """Process whatever earlier runs stored but did not get to; returns the alerts queued."""
+        return self._child.run(_process_pending)
+
+    def close(self) -> None:
+        self._child.close()

@@ -1,0 +1,99 @@
+"""The scheduler: one job per feed, feeds.yaml changes picked up live, a clean stop on SIGTERM."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from bot.demo.localserver import Response
+from bot.ingest.scheduler import FeedScheduler
+from tests.conftest import REPO, rss
+
+
+def write_feeds(path, server, *ids, interval="1m"):
+    body = "feeds:\n" + "".join(f"  - id: {i}\n    url: {server.url('/' + i + '.xml')}\n    interval: {interval}\n"
+                                for i in ids)
+    path.write_text(body)
+    stamp = time.time() + len(ids)  # a distinct mtime even within one second
+    os.utime(path, (stamp, stamp))
+
+
+def feed_jobs(scheduler):
+    return {job.id: job for job in scheduler.scheduler.get_jobs() if job.id.startswith("feed:")}
+
+
+def test_one_job_per_feed_with_stable_ids_and_no_overlap(db, client, settings, server):
+    write_feeds(settings.feeds_path, server, "a", "b")
+    scheduler = FeedScheduler(db, client, settings, on_poll=lambda r: None)
+    scheduler.scheduler.start(paused=True)
+    try:
+        scheduler.reload_feeds(initial=True)
+        jobs = feed_jobs(scheduler)
+        assert sorted(jobs) == ["feed:a", "feed:b"]
+        assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
+        assert jobs["feed:a"].trigger.interval.total_seconds() == 60
+    finally:
+        scheduler.scheduler.shutdown(wait=False)
+
+
+def test_feeds_yaml_edits_are_picked_up_and_a_broken_edit_keeps_the_schedule(db, client, settings, server, caplog):
+    write_feeds(settings.feeds_path, server, "a", "b")
+    scheduler = FeedScheduler(db, client, settings, on_poll=lambda r: None)
+    scheduler.scheduler.start(paused=True)
+    try:
+        scheduler.reload_feeds(initial=True)
+        write_feeds(settings.feeds_path, server, "a", "c", interval="2m")
+        scheduler.reload_feeds()
+        jobs = feed_jobs(scheduler)
+        assert sorted(jobs) == ["feed:a", "feed:c"]
+        assert jobs["feed:a"].trigger.interval.total_seconds() == 120
+        settings.feeds_path.write_text("feeds:\n  - id: a\n    url: nowhere\n")
+        os.utime(settings.feeds_path, (time.time() + 60, time.time() + 60))
+        scheduler.reload_feeds()
+        assert sorted(feed_jobs(scheduler)) == ["feed:a", "feed:c"]
+        assert "invalid; keeping the current feeds" in caplog.text
+        removed = db["feeds"].get("b")
+        assert removed["removed_at"] and not removed["enabled"]  # kept for history, no longer polled
+    finally:
+        scheduler.scheduler.shutdown(wait=False)
+
+
+def test_the_scheduler_polls_each_feed_and_reports_each_poll(db, client, settings, server):
+    server.routes["/a.xml"] = Response(rss({"title": "One", "guid": "1"}))
+    server.routes["/b.xml"] = Response(b"<html>not a feed</html>", content_type="text/html")
+    write_feeds(settings.feeds_path, server, "a", "b")
+    seen = []
+    scheduler = FeedScheduler(db, client, settings, on_poll=seen.append)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len({r.feed_id for r in seen}) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        scheduler.shutdown()
+    outcomes = {r.feed_id: r.outcome for r in seen}
+    assert outcomes == {"a": "new", "b": "error"}
+
+
+def test_sigterm_stops_the_bot_cleanly(tmp_path, server):
+    server.routes["/a.xml"] = Response(rss({"title": "Breaking: attack reported", "guid": "1"}))
+    feeds = tmp_path / "feeds.yaml"
+    write_feeds(feeds, server, "a")
+    env = {**os.environ, "INCIDENT_DESK_DB": str(tmp_path / "run.db"), "INCIDENT_DESK_FEEDS": str(feeds)}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if "Breaking: attack reported" in line:
+                break
+        assert any("NEW" in line and "Breaking" in line for line in lines), lines
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
