@@ -19,7 +19,7 @@ from bot.ingest.poller import poll_all
 from bot.incidents.processing import IncidentProcessor
 from db import open_database
 from db.feeds import active_feeds, feed_health, sync_file_feeds
-from db.items import search_items
+from db.items import items_by_id, search_items
 
 logger = logging.getLogger(__name__)
 
@@ -203,14 +203,7 @@ def describe_poll(result: PollResult) -> str:
 
 def print_new_items(db, result: PollResult) -> None:
     """The console stands in for Slack: one line per new or updated item."""
-    ids = result.new_ids + result.updated_ids
-    if not ids:
-        return
-    marks = ",".join("?" * len(ids))
-    with db.lock:
-        rows = list(db.query(f"select id, feed_id, published, title, link, updated from items"
-                             f" where id in ({marks}) order by published", ids))
-    for row in rows:
+    for row in items_by_id(db, result.new_ids + result.updated_ids):
         label = "UPDATED" if row["updated"] else "NEW"
         print(f"  {label} {row['published']} [{row['feed_id']}] {row['title']}  {row['link'] or ''}", flush=True)
 
@@ -281,13 +274,14 @@ def _console_sink(db, result: PollResult, alerts: list[int]) -> None:
 
 
 def cmd_ask(args, settings: Settings) -> int:
-    from bot.slack.blocks import reply_blocks
     from bot.incidents.desk import Desk
+    from bot.slack.blocks import reply_blocks
+    from bot.slack.messages import with_blocks
 
     db = open_database(settings.db_path)
     reply = Desk(db).ask(args.text, user=args.user)
     if args.json:
-        print(json.dumps({"text": reply.text, "blocks": reply_blocks(reply)}, indent=2, ensure_ascii=False))
+        print(json.dumps({"text": reply.text, "blocks": reply_blocks(with_blocks(reply))}, indent=2, ensure_ascii=False))
     else:
         print(reply.text)
     return 0 if reply.ok else 1

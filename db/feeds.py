@@ -106,3 +106,68 @@ def feed_health(db, *, now: datetime | None = None) -> list[FeedHealth]:
     return out
 
 
+
+
+def feed_url_taken(db, url: str) -> bool:
+    with db.lock:
+        return db.execute("select 1 from feeds where url = ? and removed_at is null", [url]).fetchone() is not None
+
+
+def feed_id_taken(db, feed_id: str) -> bool:
+    """Taken even by a removed feed: its items keep the id."""
+    with db.lock:
+        return db.execute("select 1 from feeds where id = ?", [feed_id]).fetchone() is not None
+
+
+def feed_origins(db) -> dict[str, str]:
+    """feed id → 'file' (feeds.yaml) or 'slack' (added with /feeds add)."""
+    return {r["id"]: r["origin"] for r in db.query("select id, origin from feeds")}
+
+
+def slack_feed_rows(db) -> list[dict]:
+    """Feeds added in Slack and not removed, by id."""
+    with db.lock:
+        return list(db.query("select * from feeds where origin = 'slack' and removed_at is null order by id"))
+
+
+def save_slack_feed(db, *, feed_id: str, url: str, interval_seconds: int, channel: str | None, title: str | None,
+                    added_by: str) -> None:
+    """A feed an admin added in Slack (a removed one with the same id comes back). Inside a transaction."""
+    db["feeds"].upsert({"id": feed_id, "url": url, "interval_seconds": interval_seconds, "channel": channel,
+                        "enabled": 1, "tags": "[]", "origin": "slack", "title": title, "added_by": added_by,
+                        "created_at": utc_now_iso(), "removed_at": None}, pk="id")
+
+
+def remove_feed(db, feed_id: str) -> None:
+    """It stops being polled; its items stay. Inside a transaction."""
+    db["feeds"].update(feed_id, {"removed_at": utc_now_iso(), "enabled": 0})
+
+
+def set_feed_enabled(db, feed_id: str, *, enabled: bool) -> None:
+    db["feeds"].update(feed_id, {"enabled": int(enabled)})
+
+
+# The feeds columns a poll writes; anything else is a programming error.
+POLL_STATE_COLUMNS = frozenset({
+    "last_polled_at", "last_success_at", "consecutive_failures", "next_poll_after", "etag", "last_modified",
+    "body_hash", "title", "warning", "last_new_item_at", "last_error", "last_error_at",
+})
+
+
+def record_poll(db, feed_id: str, *, state: dict, started: str, finished: str, outcome: str,
+                http_status: int | None, new_items: int, updated_items: int, error: str | None) -> None:
+    """A poll's feed state and its line in the poll log. Inside the poll's transaction.
+
+    Plain SQL: this runs on every poll, and sqlite-utils' update()/insert() read the table's
+    schema on each call (a third of an unchanged poll's time). An UPDATE of a feed that is not
+    in the table (removed meanwhile) changes nothing.
+    """
+    unknown = state.keys() - POLL_STATE_COLUMNS
+    if unknown:
+        raise ValueError(f"not a feed state column: {sorted(unknown)}")
+    db.conn.execute(f"UPDATE feeds SET {', '.join(f'{column} = ?' for column in state)} WHERE id = ?",
+                    [*state.values(), feed_id])
+    db.conn.execute(
+        "INSERT INTO polls (feed_id, started_at, finished_at, outcome, http_status, new_items, updated_items,"
+        " error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [feed_id, started, finished, outcome, http_status, new_items, updated_items, error])

@@ -55,3 +55,9 @@ def untrack_incident(db, incident_id: int) -> None:
     """Stop tracking; its matches, claims and alerts stay for the record."""
     with writing(db):
         db.execute("update incidents set removed_at = ? where id = ?", [utc_now_iso(), incident_id])
+
+
+def ledger_version(db, incident_id: int) -> int:
+    """Bumped by triggers whenever the incident's ledger changes; -1 for an unknown incident."""
+    row = db.execute("select ledger_version from incidents where id = ?", [incident_id]).fetchone()
+    return row[0] if row else -1

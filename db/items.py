@@ -1,58 +1,19 @@
-"""Named queries on items: storing a poll's entries exactly once, revisions, search."""
+"""Named queries on items and stories: the rows a poll writes (ingest decides what), revisions, search."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
-from bot.incidents import stories as syndication
 from bot.models import Item
-from bot.text import content_fingerprint
 from db.connection import from_iso, to_iso
 
 _CHUNK = 500
-NEAR_COPY_MIN_WORDS = 25
 NEAR_COPY_CANDIDATES = 5  # SQLite's host-parameter limit is far above this; keeps IN (...) lists short
 RECENT_BAND_KEYS = 20_000  # band keys kept in story_bands_recent before they move to story_bands
 
 
-@dataclass
-class StoreOutcome:
-    """Ids of the items a poll added and of those it revised."""
-
-    new_ids: list[int] = field(default_factory=list)
-    updated_ids: list[int] = field(default_factory=list)
-
-
-def item_fingerprint(item: Item) -> str:
-    return content_fingerprint(item.title, item.summary, item.content)
-
-
-def store_items(db, feed_id: str, items: list[Item], *, seen_at: str, backlog: bool = False) -> StoreOutcome:
-    """Insert new entries, revise changed ones; call inside the poll's transaction.
-
-    An entry repeated inside one feed document (same guid) is stored once: the
-    last copy wins, as feed readers do.
-    """
-    by_guid: dict[str, Item] = {}
-    for item in items:
-        by_guid[item.guid] = item
-    known = _known(db, feed_id, list(by_guid))
-    outcome = StoreOutcome()
-    for guid, item in by_guid.items():
-        fingerprint = item_fingerprint(item)
-        existing = known.get(guid)
-        if existing is None:
-            outcome.new_ids.append(_insert(db, item, fingerprint=fingerprint, seen_at=seen_at, backlog=backlog))
-        elif existing["fingerprint"] != fingerprint:
-            _revise(db, existing, item, fingerprint=fingerprint, seen_at=seen_at)
-            outcome.updated_ids.append(existing["id"])
-    if outcome.new_ids:
-        _settle_band_keys(db.conn)
-    return outcome
-
-
-def _known(db, feed_id: str, guids: list[str]) -> dict[str, dict]:
+def known_items(db, feed_id: str, guids: list[str]) -> dict[str, dict]:
+    """The stored items of a feed with these guids, by guid (what a revision needs)."""
     known = {}
     for start in range(0, len(guids), _CHUNK):
         chunk = guids[start:start + _CHUNK]
@@ -64,8 +25,8 @@ def _known(db, feed_id: str, guids: list[str]) -> dict[str, dict]:
     return known
 
 
-def _insert(db, item: Item, *, fingerprint: str, seen_at: str, backlog: bool) -> int:
-    story_id = _story_for(db, item, fingerprint=fingerprint, seen_at=seen_at)
+def insert_item(db, item: Item, *, story_id: int, fingerprint: str, seen_at: str, backlog: bool) -> int:
+    """A new entry, in the story ingest chose for it; call inside the poll's transaction."""
     cursor = db.conn.execute(
         "insert into items (feed_id, guid, story_id, link, title, summary, content, author, published,"
         " published_is_first_seen, lang, outlet, fingerprint, first_seen_at, revision, updated, backlog)"
@@ -76,41 +37,37 @@ def _insert(db, item: Item, *, fingerprint: str, seen_at: str, backlog: bool) ->
     return cursor.lastrowid
 
 
-def _story_for(db, item: Item, *, fingerprint: str, seen_at: str) -> int:
-    """The story this entry tells: same canonical link, same text, or a near copy (syndication)."""
-    conn = db.conn
-    if item.link:
-        row = conn.execute("select id from stories where canonical_link = ?", [item.link]).fetchone()
-        if row:
-            return row[0]
-    row = conn.execute("select id from stories where fingerprint = ?", [fingerprint]).fetchone()
-    if row:
-        return row[0]
-    if len(item.text.split()) < NEAR_COPY_MIN_WORDS:
-        sig, keys = None, []  # a headline alone is too short to call two texts copies
-    else:
-        sig = syndication.signature(item.text)
-        keys = syndication.band_key_ints(sig)
-        story = _near_copy(conn, sig, keys)
-        if story is not None:
-            return story
-    cursor = conn.execute("insert into stories (canonical_link, fingerprint, title, first_seen_at, signature)"
-                          " values (?,?,?,?,?)", [item.link, fingerprint, item.title, seen_at,
-                                                  json.dumps(sig) if sig else None])
+def story_by_link(db, link: str) -> int | None:
+    row = db.conn.execute("select id from stories where canonical_link = ?", [link]).fetchone()
+    return row[0] if row else None
+
+
+def story_by_fingerprint(db, fingerprint: str) -> int | None:
+    row = db.conn.execute("select id from stories where fingerprint = ?", [fingerprint]).fetchone()
+    return row[0] if row else None
+
+
+def insert_story(db, *, link: str | None, fingerprint: str, title: str, seen_at: str,
+                 signature: tuple[int, ...] | None, band_keys: list[tuple[int, int]]) -> int:
+    """A new story with its MinHash signature and band keys (into the small recent table first)."""
+    cursor = db.conn.execute("insert into stories (canonical_link, fingerprint, title, first_seen_at, signature)"
+                             " values (?,?,?,?,?)", [link, fingerprint, title, seen_at,
+                                                     json.dumps(signature) if signature else None])
     story_id = cursor.lastrowid
-    if keys:
-        conn.execute("insert or ignore into story_bands_recent (key, band, story_id) values "
-                     + ",".join("(?,?,?)" for _ in keys), [v for key in keys for v in (*key, story_id)])
+    if band_keys:
+        db.conn.execute("insert or ignore into story_bands_recent (key, band, story_id) values "
+                        + ",".join("(?,?,?)" for _ in band_keys), [v for key in band_keys for v in (*key, story_id)])
     return story_id
 
 
-def _settle_band_keys(conn) -> None:
+def settle_band_keys(db) -> None:
     """Move the recent band keys to story_bands once story_bands_recent holds RECENT_BAND_KEYS.
 
     story_bands_recent stays small, so a poll's commit rewrites few of its pages; story_bands
     takes the keys in one sorted batch every few dozen polls instead of a scattered page per key
     at every poll. A key is in one of the two tables. Runs in the poll's transaction.
     """
+    conn = db.conn
     (count,) = conn.execute("select count(*) from story_bands_recent").fetchone()
     if count >= RECENT_BAND_KEYS:
         conn.execute("insert or ignore into story_bands (key, band, story_id)"
@@ -119,17 +76,18 @@ def _settle_band_keys(conn) -> None:
 
 
 def band_key_columns(text: str) -> tuple[int, int]:
-    """A band key of syndication.band_keys ('band:hex') as stored: (the hex as a signed 64-bit integer, band)."""
+    """A band key of stories.band_keys ('band:hex') as stored: (the hex as a signed 64-bit integer, band)."""
     band, digest = text.split(":", 1)
     value = int(digest, 16)
     return (value - (1 << 64) if value >= 1 << 63 else value), int(band)
 
 
-def _near_copy(conn, sig: tuple[int, ...], keys: list[tuple[int, int]]) -> int | None:
+def near_copy_candidates(db, band_keys: list[tuple[int, int]]) -> list[tuple[int, tuple[int, ...]]]:
+    """(story id, signature) of the few stories sharing the most band keys with a new text."""
     # Only the few stories sharing the most band keys are compared: templated texts (a feed's
     # boilerplate) can share a key or two with thousands of stories, true copies share many.
-    pairs = ",".join("(?,?)" for _ in keys)
-    rows = conn.execute(
+    pairs = ",".join("(?,?)" for _ in band_keys)
+    rows = db.conn.execute(
         f"with wanted (key, band) as (values {pairs})"
         f" select stories.id, stories.signature from stories join ("
         f" select story_id, count(*) as shared from ("
@@ -138,12 +96,12 @@ def _near_copy(conn, sig: tuple[int, ...], keys: list[tuple[int, int]]) -> int |
         f"  union all select recent.story_id from wanted join story_bands_recent as recent"
         f"  on recent.key = wanted.key and recent.band = wanted.band)"
         f" group by story_id order by shared desc, story_id limit {NEAR_COPY_CANDIDATES}) as best"
-        f" on best.story_id = stories.id", [v for key in keys for v in key]).fetchall()
-    return syndication.assign_story(sig, [(row[0], tuple(json.loads(row[1]))) for row in rows])
+        f" on best.story_id = stories.id", [v for key in band_keys for v in key]).fetchall()
+    return [(row[0], tuple(json.loads(row[1]))) for row in rows]
 
 
-def _revise(db, existing: dict, item: Item, *, fingerprint: str, seen_at: str) -> None:
-    # The old text goes to item_revisions, so a toll revised in place keeps its history.
+def revise_item(db, existing: dict, item: Item, *, fingerprint: str, seen_at: str) -> None:
+    """A changed entry: the old text goes to item_revisions, so a toll revised in place keeps its history."""
     db.execute(
         "insert into item_revisions (item_id, revision, title, summary, content, fingerprint, seen_at)"
         " values (?,?,?,?,?,?,?)",
@@ -207,3 +165,51 @@ def load_item(db, item_id: int) -> Item | None:
                 published=from_iso(row["published"]),
                 published_is_first_seen=bool(row["published_is_first_seen"]), lang=row["lang"],
                 outlet=row["outlet"])
+
+
+def unprocessed_item_ids(db, *, limit: int) -> list[int]:
+    """Items not processed yet (new, or revised since), oldest first."""
+    with db.lock:
+        return [row[0] for row in db.execute(
+            "select id from items where processed_at is null order by published, id limit ?", [limit]).fetchall()]
+
+
+def item_state(db, item_id: int) -> tuple[int, int, bool]:
+    """(revision, story id, came with a feed's backlog) of one item."""
+    revision, story_id, backlog = db.execute(
+        "select revision, story_id, backlog from items where id = ?", [item_id]).fetchone()
+    return revision, story_id, bool(backlog)
+
+
+def mark_processed(db, item_id: int, *, at: str) -> None:
+    """Set in the same transaction as the item's matches, claims and alerts."""
+    db.execute("update items set processed_at = ? where id = ?", [at, item_id])
+
+
+def item_title(db, item_id: int) -> str | None:
+    with db.lock:
+        row = db.execute("select title from items where id = ?", [item_id]).fetchone()
+    return row[0] if row else None
+
+
+def item_ids_in_window(db, *, query: str, since: str, before: str | None) -> list[int]:
+    """Processed items matching a full-text query, published in [since, before)."""
+    params = [query, since]
+    until = ""
+    if before:
+        until = " and items.published < ?"
+        params.append(before)
+    with db.lock:
+        return [r[0] for r in db.execute(
+            "select items.id from items where items.id in (select rowid from items_fts where items_fts match ?)"
+            f" and items.published >= ?{until} and items.processed_at is not null order by items.id", params)]
+
+
+def items_by_id(db, ids: list[int]) -> list[dict]:
+    """id, feed, published, title, link and whether it was revised, in publication order."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    with db.lock:
+        return list(db.query(f"select id, feed_id, published, title, link, updated from items"
+                             f" where id in ({marks}) order by published", ids))

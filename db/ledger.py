@@ -73,3 +73,67 @@ def record_match(db, *, incident_id: int, item_id: int, story_id: int, score: fl
         " values (?,?,?,?,?,?, 'matched')",
         [incident_id, item_id, story_id, score, json.dumps(terms), utc_now_iso()])
     return cursor.rowcount == 1
+
+
+def incidents_of_item(db, item_id: int, *, status: str = "matched") -> set[int]:
+    """Incidents an item is attached to ('matched') or was detached from ('rejected')."""
+    return {r[0] for r in db.execute("select incident_id from matches where item_id = ? and status = ?",
+                                     [item_id, status])}
+
+
+def item_has_any_claim(db, item_id: int) -> bool:
+    return db.execute("select 1 from claims where item_id = ? limit 1", [item_id]).fetchone() is not None
+
+
+def current_claims_of_item(db, item_id: int | None) -> list[dict]:
+    """The figures an item gives now, in text order (for an alert's feedback menu)."""
+    with db.lock:
+        return [dict(r) for r in db.query(
+            "select id, metric, source, value, low, high, qualifier, vague from claims"
+            " where item_id = ? and status = 'current' order by start", [item_id])]
+
+
+def detach_item(db, incident_id: int, item_id: int, *, user: str) -> bool:
+    """An editor's "Not this incident"; True when it was attached. Call inside a transaction."""
+    return db.execute(
+        "update matches set status = 'rejected', decided_by = ?, decided_at = ? where incident_id = ?"
+        " and item_id = ? and status = 'matched'", [user, utc_now_iso(), incident_id, item_id]).rowcount > 0
+
+
+def judge_claim(db, claim_id: int, *, verdict: str, user: str) -> str | None:
+    """'verified' or 'wrong' (rejected: it leaves the toll); the claim's quote. Call inside a transaction."""
+    if verdict == "verified":
+        db.execute("update claims set verified_by = ?, verified_at = ? where id = ?", [user, utc_now_iso(), claim_id])
+    elif verdict == "wrong":
+        db.execute("update claims set status = 'rejected' where id = ?", [claim_id])
+    else:
+        raise ValueError(f"unknown verdict {verdict!r}")
+    row = db.execute("select quote from claims where id = ?", [claim_id]).fetchone()
+    return row[0] if row else None
+
+
+def incidents_of_claim(db, claim_id: int) -> list[int]:
+    """The incidents whose toll a claim counts in."""
+    with db.lock:
+        return [r[0] for r in db.execute(
+            "select matches.incident_id from claims join matches on matches.item_id = claims.item_id"
+            " where claims.id = ? and matches.status = 'matched'", [claim_id])]
+
+
+def coverage(db, incident_id: int) -> tuple[int, int]:
+    """How many stories, from how many outlets, the incident has (counted by SQLite, not in Python)."""
+    with db.lock:
+        return tuple(db.execute(
+            "select count(distinct matches.story_id), count(distinct coalesce(items.outlet, items.feed_id))"
+            " from matches join items on items.id = matches.item_id"
+            " where matches.incident_id = ? and matches.status = 'matched'", [incident_id]).fetchone())
+
+
+def matched_items(db, incident_id: int) -> list[dict]:
+    """Every matched article, oldest first, with its outlet, story and why it matched."""
+    with db.lock:
+        return list(db.query(
+            "select items.id, items.title, items.link, items.published, coalesce(items.outlet, items.feed_id)"
+            " as outlet, matches.terms, matches.story_id from matches join items on items.id = matches.item_id"
+            " where matches.incident_id = ? and matches.status = 'matched' order by items.published, items.id",
+            [incident_id]))

@@ -6,6 +6,7 @@ import logging
 import re
 
 from bot.slack.blocks import DID_YOU_MEAN, SHARE, clip, escape, reply_blocks
+from bot.slack.messages import with_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +35,12 @@ def register(app, deps) -> None:
 
 def share(deps, respond, *, text: str, user: str) -> None:
     """Post the answer in the channel for everyone, as the editor asked."""
-    reply = deps.desk.ask(text, user=user)
+    reply = with_blocks(deps.desk.ask(text, user=user))
     respond(response_type="in_channel", replace_original=False, text=clip(escape(reply.text), 3000), blocks=reply_blocks(reply))
 
 
 def answer(deps, respond, *, text: str, user: str, replace: bool = False) -> None:
     """Run the command and answer privately, with a button to share the answer in the channel."""
-    reply = deps.desk.ask(text, user=user)
+    reply = with_blocks(deps.desk.ask(text, user=user))
     respond(response_type="ephemeral", replace_original=replace, text=clip(escape(reply.text), 3000),
             blocks=reply_blocks(reply, shareable=True, command=text))

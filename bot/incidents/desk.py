@@ -11,13 +11,14 @@ from bot.incidents.commands import CommandError, parse_command, parse_track_args
 from bot.incidents.matching import Matcher
 from bot.models import Incident
 from bot.incidents.processing import IncidentProcessor, ProcessOutcome
-from bot.slack.blocks import alert_blocks, clip, escape, parent_blocks, toll_blocks
-from bot.incidents.toll import Figure
+from bot.incidents.toll import Figure, Toll
 from bot.incidents.toll_cache import TollCache
-from db import from_iso, utc_now_iso
+from db import from_iso
+from db import ledger as ledger_queries
 from db.audit import audit
-from db.incidents import active_incidents, incidents_version, insert_incident, taken_slugs, untrack_incident
 from db.connection import writing
+from db.incidents import active_incidents, incidents_version, insert_incident, taken_slugs, untrack_incident
+from db.items import item_ids_in_window, item_title
 
 
 @dataclass
@@ -29,7 +30,10 @@ class Reply:
     candidates: list[str] = field(default_factory=list)  # slugs to offer as "did you mean" buttons
     ok: bool = True
     view: str | None = None  # summary, toll, timeline or sources
-    blocks: list = field(default_factory=list)  # Block Kit of the same answer, when richer than the text
+    blocks: list = field(default_factory=list)  # Block Kit of the same answer, filled on the Slack side
+    subject: Incident | None = None  # the incident a toll answer is about
+    toll: Toll | None = None  # the toll itself, so Slack can draw it as a table
+    verified: dict = field(default_factory=dict)  # (metric, source, figure text) → who verified it
 
 
 def verified_figures(entries) -> dict[tuple[str, str, str], str]:
@@ -85,8 +89,7 @@ class Desk:
                           view=command.command)
             if command.command == "toll":
                 ledger = self.tolls.get(incident_id)
-                reply.blocks = [block.to_dict() for block in
-                                toll_blocks(incident, ledger.toll, verified=verified_figures(ledger.entries))]
+                reply.subject, reply.toll, reply.verified = incident, ledger.toll, verified_figures(ledger.entries)
             return reply
         except CommandError as exc:
             return Reply(str(exc), ok=False)
@@ -109,30 +112,25 @@ class Desk:
                 due += 1
         return due
 
-    def parent_message(self, incident_id: int) -> tuple[str, list[dict]]:
-        """The incident thread's parent message: the current toll, the same computation as the answers."""
+    def parent_view(self, incident_id: int) -> tuple[Incident, Toll, dict] | None:
+        """What the incident thread's parent shows: the current toll, the same computation as the answers."""
         incident = self.incidents().get(incident_id)
         if incident is None:
-            return "Incident no longer tracked", []
+            return None
         ledger = self.tolls.get(incident_id)
-        return f"{escape(incident.name)}: current toll", parent_blocks(incident, ledger.toll,
-                                                               verified=verified_figures(ledger.entries))
+        return incident, ledger.toll, verified_figures(ledger.entries)
 
-    def alert_message(self, row: dict) -> tuple[str, list[dict]]:
-        """One outbox row as a Slack message, with feedback buttons for the figures it is about."""
+    def alert_view(self, row: dict) -> tuple[dict, list[dict]]:
+        """One outbox row's payload, and the figures it is about (each with its text) for feedback."""
         payload = json.loads(row["payload"] or "{}")
         payload["item_id"] = row.get("item_id")
-        with self.db.lock:
-            claims = [dict(r) for r in self.db.query(
-                "select id, metric, source, value, low, high, qualifier, vague from claims"
-                " where item_id = ? and status = 'current' order by start", [row.get("item_id")])]
+        claims = ledger_queries.current_claims_of_item(self.db, row.get("item_id"))
         wanted = {(e.get("metric"), e.get("source")) for e in payload.get("events", [])}
         relevant = [c for c in claims if (c["metric"], c["source"]) in wanted] or claims
         for claim in relevant:
             claim["figure"] = Figure(value=claim["value"], qualifier=claim["qualifier"], low=claim["low"],
                                      high=claim["high"], vague=claim["vague"]).text
-        text = payload.get("text") or payload.get("title") or "Incident update"
-        return clip(escape(text), 3000), alert_blocks(incident_id=row["incident_id"], payload=payload, claims=relevant)
+        return payload, relevant
 
     def toll(self, incident_id: int):
         """The incident's toll now: the one computation alerts and answers share."""
@@ -145,42 +143,25 @@ class Desk:
     def detach(self, incident_id: int, item_id: int, *, user: str) -> str:
         """"Not this incident": the item and its figures leave the incident, and stay out."""
         with writing(self.db):
-            changed = self.db.execute(
-                "update matches set status = 'rejected', decided_by = ?, decided_at = ? where incident_id = ?"
-                " and item_id = ? and status = 'matched'", [user, utc_now_iso(), incident_id, item_id]).rowcount
+            changed = ledger_queries.detach_item(self.db, incident_id, item_id, user=user)
             audit(self.db, actor=user, action="not_this_incident", target=f"incident:{incident_id}",
                   detail={"item_id": item_id})
-        title = self._item_title(item_id)
+        title = item_title(self.db, item_id) or f"item {item_id}"
         return f"Detached “{title}” from the incident; the toll no longer counts its figures." if changed else \
             f"“{title}” was already detached."
 
     def judge_claim(self, claim_id: int, *, verdict: str, user: str) -> str:
         """An editor marks a figure verified, or rejects it as wrong (it leaves the toll)."""
         with writing(self.db):
-            if verdict == "verified":
-                self.db.execute("update claims set verified_by = ?, verified_at = ? where id = ?",
-                                [user, utc_now_iso(), claim_id])
-            elif verdict == "wrong":
-                self.db.execute("update claims set status = 'rejected' where id = ?", [claim_id])
-            else:
-                raise ValueError(f"unknown verdict {verdict!r}")
+            quote = ledger_queries.judge_claim(self.db, claim_id, verdict=verdict, user=user)
             audit(self.db, actor=user, action=f"claim_{verdict}", target=f"claim:{claim_id}")
-            row = self.db.execute("select quote from claims where id = ?", [claim_id]).fetchone()
-        quote = row[0] if row else "?"
+        quote = quote or "?"
         return (f"Marked verified: “{quote}”" if verdict == "verified"
                 else f"Rejected as a wrong figure: “{quote}”; the toll no longer counts it.")
 
     def incidents_of_claim(self, claim_id: int) -> list[int]:
         """The incidents whose toll a claim counts in."""
-        with self.db.lock:
-            return [r[0] for r in self.db.execute(
-                "select matches.incident_id from claims join matches on matches.item_id = claims.item_id"
-                " where claims.id = ? and matches.status = 'matched'", [claim_id])]
-
-    def _item_title(self, item_id: int) -> str:
-        with self.db.lock:
-            row = self.db.execute("select title from items where id = ?", [item_id]).fetchone()
-        return row[0] if row else f"item {item_id}"
+        return ledger_queries.incidents_of_claim(self.db, claim_id)
 
     def view(self, view: str, incident_id: int, incident: Incident) -> str:
         """The text of summary, toll, timeline or sources for one incident."""
@@ -192,26 +173,13 @@ class Desk:
             return render.render_timeline(incident, toll)
         if view == "sources":
             return render.render_sources(incident, self.source_rows(incident_id, entries))
-        stories, outlets = self._coverage(incident_id)
+        stories, outlets = ledger_queries.coverage(self.db, incident_id)
         return render.render_summary(incident, toll, stories=stories, outlets=outlets)
-
-    def _coverage(self, incident_id: int) -> tuple[int, int]:
-        """How many stories, from how many outlets, the incident has (counted by SQLite, not in Python)."""
-        with self.db.lock:
-            return self.db.execute(
-                "select count(distinct matches.story_id), count(distinct coalesce(items.outlet, items.feed_id))"
-                " from matches join items on items.id = matches.item_id"
-                " where matches.incident_id = ? and matches.status = 'matched'", [incident_id]).fetchone()
 
     def source_rows(self, incident_id: int, entries) -> list[render.SourceRow]:
         """Every matched article, oldest first, with the figures it gave and why it matched."""
         figures = render.figures_by_item(entries)
-        with self.db.lock:
-            rows = list(self.db.query(
-                "select items.id, items.title, items.link, items.published, coalesce(items.outlet, items.feed_id)"
-                " as outlet, matches.terms, matches.story_id from matches join items on items.id = matches.item_id"
-                " where matches.incident_id = ? and matches.status = 'matched' order by items.published, items.id",
-                [incident_id]))
+        rows = ledger_queries.matched_items(self.db, incident_id)
         outlets_by_story: dict[int, list[str]] = {}
         for row in rows:
             outlets_by_story.setdefault(row["story_id"], []).append(row["outlet"])
@@ -241,16 +209,8 @@ class Desk:
         outcome = ProcessOutcome()
         if not query:
             return outcome
-        window = [incident.since.isoformat()]
-        until = ""
-        if incident.until:
-            until = " and items.published < ?"
-            window.append(date.fromordinal(incident.until.toordinal() + 1).isoformat())
-        with self.db.lock:
-            ids = [r[0] for r in self.db.execute(
-                "select items.id from items where items.id in (select rowid from items_fts where items_fts match ?)"
-                f" and items.published >= ?{until} and items.processed_at is not null order by items.id",
-                [query, *window])]
+        before = date.fromordinal(incident.until.toordinal() + 1).isoformat() if incident.until else None
+        ids = item_ids_in_window(self.db, query=query, since=incident.since.isoformat(), before=before)
         for item_id in ids:
             self.processor.process_item(item_id, outcome=outcome, only={incident_id}, backfill=True)
         return outcome

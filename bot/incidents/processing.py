@@ -19,8 +19,8 @@ from bot.incidents.toll import TollEvent, story_event, toll_events
 from bot.incidents.toll_cache import TollCache
 from db import utc_now_iso, writing
 from db.incidents import active_incidents, incidents_version
-from db.items import load_item
-from db.ledger import item_has_claims, record_match, store_claims
+from db.items import item_state, load_item, mark_processed, unprocessed_item_ids
+from db.ledger import incidents_of_item, item_has_any_claim, item_has_claims, record_match, store_claims
 from db.outbox import enqueue
 
 logger = logging.getLogger(__name__)
@@ -63,9 +63,7 @@ class IncidentProcessor:
         """Process every item not processed yet (new, or revised since), oldest first."""
         outcome = ProcessOutcome()
         while outcome.items < limit:
-            with self.db.lock:
-                ids = [row[0] for row in self.db.execute(
-                    "select id from items where processed_at is null order by published, id limit ?", [BATCH]).fetchall()]
+            ids = unprocessed_item_ids(self.db, limit=BATCH)
             if not ids:
                 break
             for item_id in ids:
@@ -89,13 +87,10 @@ class IncidentProcessor:
                       backfill: bool) -> None:
         with writing(self.db):
             item = load_item(self.db, item_id)
-            revision, story_id, item_backlog = self.db.execute(
-                "select revision, story_id, backlog from items where id = ?", [item_id]).fetchone()
+            revision, story_id, item_backlog = item_state(self.db, item_id)
             found = {self._ids[m.incident]: m for m in self._matcher.match(item) if m.incident in self._ids}
-            already = {r[0] for r in self.db.execute(
-                "select incident_id from matches where item_id = ? and status = 'matched'", [item_id])}
-            rejected = {r[0] for r in self.db.execute(
-                "select incident_id from matches where item_id = ? and status = 'rejected'", [item_id])}
+            already = incidents_of_item(self.db, item_id, status="matched")
+            rejected = incidents_of_item(self.db, item_id, status="rejected")
             involved = sorted((set(found) | already) - rejected)
             if only is not None:
                 involved = [i for i in involved if i in only]
@@ -116,8 +111,7 @@ class IncidentProcessor:
                     store_claims(self.db, item_id, revision=revision, claims=self.extract(item.text, item.lang))
                 # Most matched articles carry no figure: then the toll cannot have changed, and
                 # recomputing it over a big incident's ledger is the costliest step of processing.
-                figureless = self.db.execute("select 1 from claims where item_id = ? limit 1",
-                                             [item_id]).fetchone() is None
+                figureless = not item_has_any_claim(self.db, item_id)
                 for incident_id in involved:
                     slug = self._incidents[incident_id].slug
                     if incident_id in newly:
@@ -130,7 +124,7 @@ class IncidentProcessor:
                     if changes:
                         self._queue(changes, kind="toll_change", **common(incident_id))
             if only is None:
-                self.db.execute("update items set processed_at = ? where id = ?", [utc_now_iso(), item_id])
+                mark_processed(self.db, item_id, at=utc_now_iso())
             outcome.items += 1
 
     def _queue(self, events: list[TollEvent], *, kind: str, incident_id: int, item: Item, item_id: int,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.models import LedgerEntry
 from bot.incidents.toll import Toll, compute_toll
+from db.incidents import ledger_version
 from db.ledger import ledger_entries
 
 CACHED_INCIDENTS = 256
@@ -42,8 +43,7 @@ class TollCache:
         """The current ledger and toll; recomputed only when the ledger changed since last time."""
         with self.db.lock:
             # The version is read before the entries: a write in between only makes the next call recompute.
-            row = self.db.execute("select ledger_version from incidents where id = ?", [incident_id]).fetchone()
-            version = row[0] if row else -1
+            version = ledger_version(self.db, incident_id)
             cached = self._ledgers.get(incident_id)
             if cached is not None and cached.version == version:
                 self._ledgers.move_to_end(incident_id)

@@ -13,7 +13,8 @@ from bot.ingest.fetch import fetch, make_client
 from bot.ingest.parse import NotAFeed, parse_feed
 from db import utc_now_iso
 from db.audit import audit
-from db.feeds import feed_health, get_feed_row, row_to_config
+from db.feeds import (feed_health, feed_id_taken, feed_origins, feed_url_taken, get_feed_row, remove_feed,
+                      row_to_config, save_slack_feed, set_feed_enabled, slack_feed_rows)
 from db.connection import writing
 
 DEFAULT_INTERVAL = "10m"
@@ -70,21 +71,18 @@ def add_feed(db, url: str, *, user: str, settings: Settings, interval: str | Non
         raise FeedAdminError(f"Bad interval {interval!r}: write 90s, 10m, 1h or 1d.") from None
     if seconds < 30:
         raise FeedAdminError("Polling faster than every 30s is impolite to publishers; use 30s or more.")
-    with db.lock:
-        if db.execute("select 1 from feeds where url = ? and removed_at is null", [url]).fetchone():
-            raise FeedAdminError(f"{url} is already a feed.")
+    if feed_url_taken(db, url):
+        raise FeedAdminError(f"{url} is already a feed.")
     check = test_feed(url, settings=settings, client=client)
     if not check.ok:
         raise FeedAdminError(check.message)
     feed_id = feed_id or _new_id(db, check.title or url)
     with writing(db):
         existing = get_feed_row(db, feed_id)
-        values = {"id": feed_id, "url": url, "interval_seconds": seconds, "channel": channel, "enabled": 1,
-                  "tags": "[]", "origin": "slack", "title": check.title, "added_by": user,
-                  "created_at": utc_now_iso(), "removed_at": None}
         if existing and existing["origin"] == "file" and not existing["removed_at"]:
             raise FeedAdminError(f"The id {feed_id} belongs to a feed in feeds.yaml.")
-        db["feeds"].upsert(values, pk="id")
+        save_slack_feed(db, feed_id=feed_id, url=url, interval_seconds=seconds, channel=channel, title=check.title,
+                        added_by=user)
         audit(db, actor=user, action="feed_add", target=f"feed:{feed_id}", detail={"url": url, "interval": seconds,
                                                                                    "channel": channel})
     return f"Added {feed_id}: {check.message}. Polled every {interval or DEFAULT_INTERVAL}."
@@ -99,9 +97,9 @@ def set_feed_state(db, feed_id: str, *, action: str, user: str) -> str:
         if row["origin"] == "file":
             raise FeedAdminError(f"{feed_id} is managed by feeds.yaml: change it there (the bot reloads it).")
         if action == "remove":
-            db["feeds"].update(feed_id, {"removed_at": utc_now_iso(), "enabled": 0})
+            remove_feed(db, feed_id)
         elif action in ("pause", "resume"):
-            db["feeds"].update(feed_id, {"enabled": int(action == "resume")})
+            set_feed_enabled(db, feed_id, enabled=action == "resume")
         else:
             raise FeedAdminError(f"Unknown action {action!r}.")
         audit(db, actor=user, action=f"feed_{action}", target=f"feed:{feed_id}")
@@ -113,7 +111,7 @@ def list_feeds_text(db) -> str:
     """Every feed with its health, for /feeds list."""
     with db.lock:
         health = feed_health(db)
-        origins = {r["id"]: r["origin"] for r in db.query("select id, origin from feeds")}
+        origins = feed_origins(db)
     if not health:
         return "No feeds. Add one with /feeds add <url> [every 10m] [to #channel]."
     lines = []
@@ -129,18 +127,15 @@ def list_feeds_text(db) -> str:
 
 def export_slack_feeds(db) -> str:
     """Feeds added in Slack, as feeds.yaml text to commit."""
-    with db.lock:
-        rows = list(db.query("select * from feeds where origin = 'slack' and removed_at is null order by id"))
-    return dump_feeds_yaml([row_to_config(row) for row in rows])
+    return dump_feeds_yaml([row_to_config(row) for row in slack_feed_rows(db)])
 
 
 def _new_id(db, title: str) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "feed"
     base = base if base[0].isalnum() else f"feed-{base}"
     candidate, n = base, 2
-    with db.lock:
-        while db.execute("select 1 from feeds where id = ?", [candidate]).fetchone():
-            candidate, n = f"{base}-{n}", n + 1
+    while feed_id_taken(db, candidate):
+        candidate, n = f"{base}-{n}", n + 1
     return candidate
 
 

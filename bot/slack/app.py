@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings, SlackSettings
 from bot.incidents.desk import Desk
+from bot.slack import messages
 from bot.slack.sender import SenderSettings, SlackSender, make_web_client
 from handlers import actions as action_handlers
 from handlers import feeds as feeds_handlers
@@ -98,7 +99,10 @@ def build_app(deps: Deps, *, client: WebClient, signing_secret: str | None = Non
 
 def make_renderers(desk) -> tuple[Callable, Callable]:
     """The sender's renderers, drawn by the desk (in this process or its own): the parent shows the current toll."""
-    return (lambda db, incident_id: desk.parent_message(incident_id)), (lambda db, row: desk.alert_message(row))
+    if hasattr(desk, "parent_message"):  # the desk process renders in its own process
+        return (lambda db, incident_id: desk.parent_message(incident_id)), (lambda db, row: desk.alert_message(row))
+    return (lambda db, incident_id: messages.parent_message(desk, incident_id)), \
+        (lambda db, row: messages.alert_message(desk, row))
 
 
 def make_sender(db, desk, client: WebClient, slack: SlackSettings) -> SlackSender:

@@ -54,6 +54,12 @@ def _keep_warm(desk) -> None:
 
 
 def _call(method: str, args: tuple, kwargs: dict):
+    from bot.slack import messages
+
+    if method == "ask":  # the toll table is drawn here too, not in the process that acknowledges
+        return messages.with_blocks(_desk.ask(*args, **kwargs))
+    if method in ("parent_message", "alert_message"):
+        return getattr(messages, method)(_desk, *args, **kwargs)
     return getattr(_desk, method)(*args, **kwargs)
 
 

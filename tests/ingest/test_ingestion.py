@@ -333,11 +333,11 @@ def test_recent_band_keys_move_to_the_main_table_when_it_fills_and_are_still_fou
     story = db.conn.execute("insert into stories (fingerprint, signature) values ('f', ?)", [json.dumps(sig)]).lastrowid
     db.conn.executemany("insert into story_bands_recent (key, band, story_id) values (?, ?, ?)",
                         [(*key, story) for key in keys])
-    assert stored_items._near_copy(db.conn, sig, keys) == story
-    stored_items._settle_band_keys(db.conn)
+    assert syndication.assign_story(sig, stored_items.near_copy_candidates(db, keys)) == story
+    stored_items.settle_band_keys(db)
     counts = [db.execute(f"select count(*) from {t}").fetchone()[0] for t in ("story_bands_recent", "story_bands")]
     assert counts == [0, 32]
-    assert stored_items._near_copy(db.conn, sig, keys) == story
+    assert syndication.assign_story(sig, stored_items.near_copy_candidates(db, keys)) == story
 
 
 def _first_release_band_keys(sig) -> list[str]:
@@ -350,7 +350,7 @@ def _first_release_band_keys(sig) -> list[str]:
 def test_band_keys_stored_by_older_releases_are_rebuilt_and_the_story_is_still_found(tmp_path):
     from bot.incidents import stories as syndication
     from db import open_database
-    from db.items import _near_copy
+    from db.items import near_copy_candidates
     from db.migrations import migrations
 
     db = open_database(tmp_path / "old.db", migrate=False)
@@ -366,7 +366,7 @@ def test_band_keys_stored_by_older_releases_are_rebuilt_and_the_story_is_still_f
     assert sorted(db.execute("select key, band from story_bands").fetchall()) == sorted(keys)
     assert db.execute("select count(*) from story_bands_recent").fetchone()[0] == 0
     copy = syndication.signature(WIRE_TEXT + " Reporting by the wire.")
-    assert _near_copy(db.conn, copy, syndication.band_key_ints(copy)) == story
+    assert syndication.assign_story(copy, near_copy_candidates(db, syndication.band_key_ints(copy))) == story
 
 
 def test_an_entry_back_in_the_window_of_the_feed_is_not_parsed_again_unless_revised_meanwhile(
