@@ -35,3 +35,33 @@ def test_every_table_is_documented(tmp_path):
             continue
         assert f"`{table}`" in README, table
     assert config.DEFAULT_DB.parent.name == "db"
+
+
+def _section(text: str, heading: str) -> str:
+    """The body under a Markdown heading, up to the next heading of the same or a higher level."""
+    level = heading.split(" ", 1)[0]
+    start = text.index(heading) + len(heading)
+    ends = [text.find("\n" + "#" * n + " ", start) for n in range(1, len(level) + 1)]
+    ends = [e for e in ends if e != -1]
+    return text[start:min(ends) if ends else len(text)].strip()
+
+
+def test_the_toll_rules_file_is_the_readme_text():
+    rules = (REPO / "bot" / "incidents" / "toll_rules.md").read_text()
+    heading = rules.splitlines()[0]
+    assert _section(rules, heading) == _section(README, "#" + heading), \
+        "bot/incidents/toll_rules.md and the README's toll rules differ: edit one, copy it to the other"
+
+
+def test_every_module_is_in_the_readme_layout():
+    layout = _section(README, "## Layout")
+    missing = []
+    for folder in ("bot", "db", "handlers"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            if path.name == "__init__.py" and path.parent.name not in ("bot", "demo"):
+                continue
+            relative = path.relative_to(REPO)
+            # each line of the layout names a folder, then modules by file name
+            if path.name not in layout or f"{relative.parent.name}/" not in layout:
+                missing.append(str(relative))
+    assert missing == [], "add these to the README's Layout section"

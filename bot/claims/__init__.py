@@ -5,4 +5,6 @@ from .extract import extract_claims
 from .lang import detect_lang
 from .text_toll import text_toll
 
-__all__ = ["extract_claims", "text_toll", "record", "detect_lang"]
+from . import cli  # noqa: E402  (python -m bot claims)
+
+__all__ = ["extract_claims", "text_toll", "record", "detect_lang", "cli"]

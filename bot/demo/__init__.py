@@ -9,7 +9,9 @@ from xml.sax.saxutils import escape
 
 import yaml
 
-from bot.demo.localserver import Response
+from bot.demo.localserver import LocalServer, Response
+
+__all__ = ["DEMO_STEPS", "seed_feeds_yaml", "seed_routes", "seed_manifest", "LocalServer", "Response"]
 
 HERE = Path(__file__).resolve().parent
 ARTICLES = HERE / "articles"

@@ -1,1 +1,14 @@
-"""placeholder"""
+"""Incidents: what the desk tracks and what it knows about each. Matching items to incidents
+(gazetteer, matcher), stories (syndicated copies), processing after a poll, the toll ledger and its
+cache, the /incident command language, the desk that answers it, and plain-text rendering."""
+
+from bot.wing import public_names
+
+_EXPORTS = {
+    "Desk": "desk", "Reply": "desk", "IncidentProcessor": "processing", "ProcessOutcome": "processing",
+    "stories": "stories", "render": "render", "when": "render",
+    "Toll": "toll", "MetricToll": "toll", "Standing": "toll", "Figure": "toll", "compute_toll": "toll",
+    "source_label": "toll", "metric_words": "toll",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = public_names(__name__, _EXPORTS)

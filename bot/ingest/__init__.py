@@ -1,1 +1,17 @@
-"""placeholder"""
+"""Ingest: feeds in, items stored once. Fetching politely (and never inside the network for feeds
+added in Slack), parsing, one poll end to end in one transaction, many feeds at once, the
+scheduler, the ingest worker process, and the feeds admins add from Slack."""
+
+from bot.wing import public_names
+
+_EXPORTS = {
+    "make_client": "fetch", "fetch": "fetch", "FetchResult": "fetch",
+    "parse_feed": "parse", "NotAFeed": "parse",
+    "poll_feed": "pipeline", "PollResult": "pipeline", "ingest_fetched": "pipeline",
+    "store_items": "store", "poll_all": "poller", "FeedScheduler": "scheduler", "IngestWorker": "worker",
+    "FeedAdminError": "feed_admin", "add_feed": "feed_admin", "list_feeds_text": "feed_admin",
+    "parse_add_args": "feed_admin", "set_feed_state": "feed_admin", "test_feed": "feed_admin",
+    "export_slack_feeds": "feed_admin",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = public_names(__name__, _EXPORTS)

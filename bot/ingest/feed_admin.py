@@ -11,7 +11,6 @@ import httpx
 from bot.config import Settings, check_feed_url, dump_feeds_yaml, parse_interval
 from bot.ingest.fetch import fetch, make_client
 from bot.ingest.parse import NotAFeed, parse_feed
-from db import utc_now_iso
 from db.audit import audit
 from db.feeds import (feed_health, feed_id_taken, feed_origins, feed_url_taken, get_feed_row, remove_feed,
                       row_to_config, save_slack_feed, set_feed_enabled, slack_feed_rows)
