@@ -174,11 +174,12 @@ def unprocessed_item_ids(db, *, limit: int) -> list[int]:
             "select id from items where processed_at is null order by published, id limit ?", [limit]).fetchall()]
 
 
-def item_state(db, item_id: int) -> tuple[int, int, bool]:
-    """(revision, story id, came with a feed's backlog) of one item."""
-    revision, story_id, backlog = db.execute(
-        "select revision, story_id, backlog from items where id = ?", [item_id]).fetchone()
-    return revision, story_id, bool(backlog)
+def item_state(db, item_id: int) -> tuple[int, int, bool, str]:
+    """(revision, story id, came with a feed's backlog, when its current text was first there to read)."""
+    revision, story_id, backlog, published, updated_at = db.execute(
+        "select revision, story_id, backlog, published, updated_at from items where id = ?", [item_id]).fetchone()
+    # A revision is news from the moment it was seen, not from the article's original publication.
+    return revision, story_id, bool(backlog), updated_at if revision > 1 and updated_at else published
 
 
 def mark_processed(db, item_id: int, *, at: str) -> None:

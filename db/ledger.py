@@ -9,7 +9,7 @@ from bot.models import Claim, LedgerEntry
 from db.connection import from_iso, utc_now_iso
 
 CLAIM_FIELDS = ("metric", "value", "low", "high", "qualifier", "vague", "who", "source", "source_text", "quote",
-                "start", "end")
+                "start", "end", "scope")
 
 
 def item_has_claims(db, item_id: int, revision: int) -> bool:
@@ -17,10 +17,11 @@ def item_has_claims(db, item_id: int, revision: int) -> bool:
     return row is not None
 
 
-def store_claims(db, item_id: int, *, revision: int, claims: list[Claim]) -> None:
+def store_claims(db, item_id: int, *, revision: int, claims: list[Claim], reported_at: str | None = None) -> None:
     """Record what one revision of an item says; claims read from earlier revisions become superseded.
 
-    Call inside a transaction. Re-reading the same revision changes nothing.
+    `reported_at` is when this text was first there to read (see m011). Call inside a transaction.
+    Re-reading the same revision changes nothing.
     """
     if item_has_claims(db, item_id, revision):
         return
@@ -30,9 +31,9 @@ def store_claims(db, item_id: int, *, revision: int, claims: list[Claim]) -> Non
     for claim in claims:
         values = [getattr(claim, name) for name in CLAIM_FIELDS]
         db.execute(
-            f"insert into claims (item_id, revision, {', '.join(f'[{n}]' for n in CLAIM_FIELDS)}, status, extracted_at)"
-            f" values (?, ?, {', '.join('?' * len(CLAIM_FIELDS))}, 'current', ?)",
-            [item_id, revision, *values, now])
+            f"insert into claims (item_id, revision, {', '.join(f'[{n}]' for n in CLAIM_FIELDS)}, status, extracted_at,"
+            f" reported_at) values (?, ?, {', '.join('?' * len(CLAIM_FIELDS))}, 'current', ?, ?)",
+            [item_id, revision, *values, now, reported_at])
 
 
 def ledger_entries(db, incident_id: int, *, include_history: bool = True) -> list[LedgerEntry]:
@@ -42,10 +43,12 @@ def ledger_entries(db, incident_id: int, *, include_history: bool = True) -> lis
     # every matched item, over thousands of claims on a big incident.
     rows = db.execute(
         f"select {', '.join(f'claims.[{name}]' for name in CLAIM_FIELDS)}, claims.status, claims.verified_by,"
-        " items.id, items.published, items.link, coalesce(nullif(items.outlet, ''), items.feed_id), matches.story_id"
+        " items.id, coalesce(claims.reported_at, items.published), items.link,"
+        " coalesce(nullif(items.outlet, ''), items.feed_id), matches.story_id"
         " from matches join items on items.id = matches.item_id join claims on claims.item_id = items.id"
         f" where matches.incident_id = ? and matches.status = 'matched' {status_filter}"
-        " order by items.published, claims.item_id, claims.start", [incident_id]).fetchall()
+        " order by coalesce(claims.reported_at, items.published), claims.item_id, claims.start",
+        [incident_id]).fetchall()
     n = len(CLAIM_FIELDS)
     status, verified_by, item_id, published, link, outlet, story_id = range(n, n + 7)
     outlets_by_story: dict[int, set[str]] = {}

@@ -216,3 +216,15 @@ def m010_fts_follows_text_changes_only(db):
         " VALUES ('delete', old.rowid, old.title, old.summary, old.content);"
         " INSERT INTO items_fts (rowid, title, summary, content) VALUES (new.rowid, new.title, new.summary, new.content);"
         " END")
+
+
+@migrations()
+def m011_claim_scope_and_reported_at(db):
+    # A claim's scope (the event, a subset, attackers, another event, a running total, the text's
+    # own earlier figure) decides whether it may lead; its reported_at is when the desk could first
+    # read it: the publication time for an article's first text, the revision's first-seen time for
+    # an updated one (a revision is not news from the original publication time).
+    db["claims"].add_column("scope", str, not_null_default="event")
+    db["claims"].add_column("reported_at", str)
+    db.execute("UPDATE claims SET reported_at = (SELECT CASE WHEN claims.revision > 1 AND items.updated_at IS NOT NULL"
+               " THEN items.updated_at ELSE items.published END FROM items WHERE items.id = claims.item_id)")

@@ -7,8 +7,8 @@ from bot.wing import public_names
 _EXPORTS = {
     "Desk": "desk", "Reply": "desk", "IncidentProcessor": "processing", "ProcessOutcome": "processing",
     "stories": "stories", "render": "render", "when": "render",
-    "Toll": "toll", "MetricToll": "toll", "Standing": "toll", "Figure": "toll", "compute_toll": "toll",
-    "source_label": "toll", "metric_words": "toll",
+    "Toll": "toll", "MetricToll": "toll", "Standing": "toll", "compute_toll": "toll",
+    "Figure": "figures", "source_label": "figures", "source_words": "figures", "metric_words": "figures",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = public_names(__name__, _EXPORTS)

@@ -11,7 +11,8 @@ from bot.incidents.commands import CommandError, parse_command, parse_track_args
 from bot.incidents.matching import Matcher
 from bot.models import Incident
 from bot.incidents.processing import IncidentProcessor, ProcessOutcome
-from bot.incidents.toll import Figure, Toll
+from bot.incidents.figures import Figure
+from bot.incidents.toll import Toll
 from bot.incidents.toll_cache import TollCache
 from db import from_iso
 from db import ledger as ledger_queries

@@ -15,7 +15,7 @@ from typing import Callable
 from bot.claims import extract_claims
 from bot.incidents.matching import Matcher
 from bot.models import Claim, Incident, Item
-from bot.incidents.toll import TollEvent, story_event, toll_events
+from bot.incidents.toll_events import TollEvent, story_event, toll_events
 from bot.incidents.toll_cache import TollCache
 from db import utc_now_iso, writing
 from db.incidents import active_incidents, incidents_version
@@ -87,7 +87,7 @@ class IncidentProcessor:
                       backfill: bool) -> None:
         with writing(self.db):
             item = load_item(self.db, item_id)
-            revision, story_id, item_backlog = item_state(self.db, item_id)
+            revision, story_id, item_backlog, reported_at = item_state(self.db, item_id)
             found = {self._ids[m.incident]: m for m in self._matcher.match(item) if m.incident in self._ids}
             already = incidents_of_item(self.db, item_id, status="matched")
             rejected = incidents_of_item(self.db, item_id, status="rejected")
@@ -108,7 +108,8 @@ class IncidentProcessor:
                         newly.add(incident_id)
                         outcome.matches += 1
                 if not item_has_claims(self.db, item_id, revision):
-                    store_claims(self.db, item_id, revision=revision, claims=self.extract(item.text, item.lang))
+                    store_claims(self.db, item_id, revision=revision, claims=self.extract(item.text, item.lang),
+                                 reported_at=reported_at)
                 # Most matched articles carry no figure: then the toll cannot have changed, and
                 # recomputing it over a big incident's ledger is the costliest step of processing.
                 figureless = not item_has_any_claim(self.db, item_id)

@@ -9,7 +9,9 @@ from datetime import datetime, timezone, tzinfo
 from bot.incidents.commands import COMMANDS, Command
 from bot.incidents.matching import Match
 from bot.models import Incident, LedgerEntry
-from bot.incidents.toll import Change, Figure, MetricToll, Standing, Toll, TollEvent, metric_words, source_label
+from bot.incidents.figures import Figure, metric_words, source_label, source_words
+from bot.incidents.toll import Change, MetricToll, Standing, Toll
+from bot.incidents.toll_events import TollEvent
 
 _HEADINGS = {"killed": "Killed", "injured": "Injured", "missing": "Missing", "kidnapped": "Kidnapped",
              "killed_or_injured": "Killed or injured", "named_victims": "Named victims"}
@@ -40,7 +42,7 @@ def when(moment: datetime | None, *, tz: tzinfo | None = None, time: bool = True
 def figure_line(entry: LedgerEntry) -> str:
     """One ledger entry as a short phrase: 'security sources: more than 75 killed'."""
     figure = Figure.from_claim(entry.claim)
-    return f"{source_label(entry.claim.source).lower()}: {figure.text} {metric_words(entry.claim.metric)}"
+    return f"{source_words(entry.claim.source)}: {figure.text} {metric_words(entry.claim.metric)}"
 
 
 def figures_by_item(entries: Iterable[LedgerEntry]) -> dict[int, tuple[str, ...]]:
@@ -62,7 +64,7 @@ def render_summary(incident: Incident, toll: Toll, *, stories: int = 0, outlets:
         if metric == "named_victims":
             continue
         if mt.leading is not None:
-            parts = [f"{_HEADINGS.get(metric, metric)}: {mt.leading.figure.text} ({source_label(mt.leading.source).lower()})"]
+            parts = [f"{_HEADINGS.get(metric, metric)}: {mt.leading.figure.text} ({source_words(mt.leading.source)})"]
             if mt.low and mt.high and (mt.low.figure != mt.high.figure):
                 parts.append(f"range {mt.low.figure.text} to {mt.high.figure.text}")
             if mt.disputes:
@@ -187,10 +189,10 @@ def _metric_block(metric: str, mt: MetricToll, *, tz: tzinfo | None) -> list[str
     if mt.leading is not None:
         prefix = "at least " if metric == "named_victims" and mt.leading.figure.qualifier == "exact" else ""
         lines.append(f"  Leading: {prefix}{mt.leading.figure.text} "
-                     f"({source_label(mt.leading.source).lower()}, since {when(mt.leading.since, tz=tz, time=False)})")
+                     f"({source_words(mt.leading.source)}, since {when(mt.leading.since, tz=tz, time=False)})")
     if mt.low and mt.high and mt.low.figure != mt.high.figure:
-        lines.append(f"  Range: {mt.low.figure.text} ({source_label(mt.low.source).lower()}) to "
-                     f"{mt.high.figure.text} ({source_label(mt.high.source).lower()})")
+        lines.append(f"  Range: {mt.low.figure.text} ({source_words(mt.low.source)}) to "
+                     f"{mt.high.figure.text} ({source_words(mt.high.source)})")
     for standing in mt.standings:
         lines.append(f"  • {_standing_text(standing, tz=tz)}")
     for dispute in mt.disputes:
@@ -210,7 +212,7 @@ def _standing_text(s: Standing, *, tz: tzinfo | None, label: bool = True) -> str
 
 
 def _change_text(change: Change, *, tz: tzinfo | None) -> str:
-    text = (f"{when(change.when, tz=tz)} {source_label(change.source).lower()}: "
+    text = (f"{when(change.when, tz=tz)} {source_words(change.source)}: "
             f"{change.figure.text} {metric_words(change.metric)}")
     notes = []
     if change.leading:

@@ -12,82 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from bot.incidents.figures import APART, DISPUTE_SOURCES, SOURCE_ORDER, TIER, Figure, source_label
 from bot.models import METRICS, LedgerEntry
 
-# Display and preference order of source classes; perpetrator claims are never ranked, only shown apart.
-SOURCE_ORDER = ("official", "medical", "un_ngo", "security_sources", "witnesses", "leaked_documents", "unattributed")
-APART = ("perpetrator_claim",)
-# Lower tier = better sourced. Official, medical and UN/NGO figures are attributable to an institution;
-# security sources and witnesses are attributed but unnamed; leaked documents cannot be checked; the
-# outlet's own wording ("other reports") has no source at all.
-TIER = {"official": 1, "medical": 1, "un_ngo": 1, "security_sources": 2, "witnesses": 2,
-        "leaked_documents": 3, "unattributed": 4}
-# Disputes are recorded between attributed sources; an outlet's own wording is often just stale.
-DISPUTE_SOURCES = frozenset(SOURCE_ORDER) - {"unattributed"}
-
-_QUALIFIER_TEXT = {"exact": "{v}", "at_least": "at least {v}", "more_than": "more than {v}",
-                   "about": "about {v}", "up_to": "up to {v}"}
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A figure as reported: 'more than 75', 'up to 100', 'hundreds'."""
-
-    value: int | None
-    qualifier: str
-    low: int | None = None
-    high: int | None = None
-    vague: str | None = None
-
-    @classmethod
-    def from_claim(cls, claim) -> Figure:
-        """The figure a Claim states."""
-        return cls(value=claim.value, qualifier=claim.qualifier, low=claim.low, high=claim.high, vague=claim.vague)
-
-    @property
-    def numeric(self) -> bool:
-        """False for 'hundreds', 'some', 'scores'."""
-        return self.qualifier != "vague" and (self.value is not None or self.low is not None or self.high is not None)
-
-    @property
-    def floor(self) -> int | None:
-        """The least the figure allows (None when it sets no lower bound)."""
-        if not self.numeric:
-            return None
-        if self.qualifier == "range":
-            return self.low
-        if self.qualifier == "more_than":
-            return self.value + 1
-        if self.qualifier == "up_to":
-            return None
-        return self.value
-
-    @property
-    def ceiling(self) -> int | None:
-        """The most the figure allows (None when open-ended)."""
-        if not self.numeric:
-            return None
-        if self.qualifier == "range":
-            return self.high
-        if self.qualifier in ("more_than", "at_least"):
-            return None
-        return self.value
-
-    @property
-    def number(self) -> int | None:
-        """The number as written, for comparing figures (a range's low end)."""
-        if not self.numeric:
-            return None
-        return self.low if self.qualifier == "range" and self.value is None else self.value
-
-    @property
-    def text(self) -> str:
-        """The figure in words, as a desk editor would say it."""
-        if not self.numeric:
-            return self.vague or "an unstated number"
-        if self.qualifier == "range":
-            return f"{self.low}–{self.high}"
-        return _QUALIFIER_TEXT.get(self.qualifier, "{v}").format(v=self.value)
+# What a claim is about (its scope, from the extractor). Only whole-event figures make the toll;
+# parts show under their whole, attackers apart, and other events or running totals not at all.
+WHOLE, PART, ATTACKERS, HISTORY = "event", "subset", "attackers", "history"
+ELSEWHERE = frozenset({"other_event", "cumulative"})
+LOWER_BOUNDS = frozenset({"at_least", "more_than"})
+# A later, smaller lower bound from the same class replaces the larger one only when it says so.
+_REVISED_DOWN = re.compile(r"\b(revis|correct|lower|reduc|r[ée]vis|corrig|revu|ramen|abaiss)", re.I)
 
 
 class Report(NamedTuple):
@@ -150,6 +84,9 @@ class MetricToll:
     high: Standing | None  # the highest figure
     disputes: tuple[str, ...]
     timeline: tuple[Change, ...]
+    parts: tuple[Standing, ...] = ()  # subsets of the whole ("including 3 children"), never the toll
+    attackers: tuple[Standing, ...] = ()  # attackers killed: shown apart, never in the victims' toll
+    why: str = ""  # one line: why the leading figure leads
 
     def standing(self, source: str) -> Standing | None:
         """The standing of one source class, if it reported."""
@@ -170,32 +107,34 @@ class Toll:
         return self.metrics.get(metric)
 
 
-@dataclass(frozen=True)
-class TollEvent:
-    """A change worth an alert; key is stable, so re-running a poll never alerts twice."""
-
-    key: str
-    kind: str  # new_story | new_source | official_rise | official_fall | new_maximum
-    incident: str
-    text: str
-    metric: str | None = None
-    source: str | None = None
-
-
 def compute_toll(entries: Iterable[LedgerEntry]) -> Toll:
     """The toll from ledger entries; superseded and rejected entries are kept in history only."""
     history = tuple(sorted(entries, key=_entry_order))
     current = [e for e in history if e.status == "current"]
-    # One pass splits the ledger by metric (a scan per metric costs a lot on big incidents); the lists
-    # keep history order, which everything below relies on. The timeline keeps superseded figures
-    # (they were reported then); rejected ones were never true.
+    restated = _restatements(current)
+    # One pass splits the ledger by metric and scope; the lists keep history order, which everything
+    # below relies on. The timeline keeps superseded figures (they were reported then) and the text's
+    # own earlier figures ("rose from 25 to 40"); rejected ones were never true.
     now_by_metric: dict[str, list[LedgerEntry]] = {}
     reported_by_metric: dict[str, list[LedgerEntry]] = {}
+    parts_by_metric: dict[str, list[LedgerEntry]] = {}
+    attackers_by_metric: dict[str, list[LedgerEntry]] = {}
     for e in history:
-        if e.status != "rejected":
-            reported_by_metric.setdefault(e.claim.metric, []).append(e)
+        scope = e.claim.scope or WHOLE
+        metric = e.claim.metric
+        if e.status == "rejected" or scope in ELSEWHERE or id(e) in restated:
+            continue
+        if scope == PART:
             if e.status == "current":
-                now_by_metric.setdefault(e.claim.metric, []).append(e)
+                parts_by_metric.setdefault(metric, []).append(e)
+            continue
+        if scope == ATTACKERS:
+            if e.status == "current":
+                attackers_by_metric.setdefault(metric, []).append(e)
+            continue
+        reported_by_metric.setdefault(metric, []).append(e)
+        if e.status == "current" and scope != HISTORY:
+            now_by_metric.setdefault(metric, []).append(e)
     # One Figure object per distinct figure, shared by every report of every metric (see _reports).
     figures: dict[tuple, Figure] = {}
     metrics: dict[str, MetricToll] = {}
@@ -213,7 +152,10 @@ def compute_toll(entries: Iterable[LedgerEntry]) -> Toll:
         metrics[metric] = MetricToll(
             metric=metric, standings=standings, apart=apart, leading=leading,
             low=_low(standings), high=_high(standings),
-            disputes=_disputes(leading, standings, named_floor=named_floor), timeline=timeline,
+            disputes=_disputes(leading, standings, apart, named_floor=named_floor), timeline=timeline,
+            parts=_standings(_reports(parts_by_metric.get(metric, []), figures))[0],
+            attackers=sum(_standings(_reports(attackers_by_metric.get(metric, []), figures)), ()),
+            why=_why(leading, standings),
         )
     timeline = tuple(sorted((c for m in metrics.values() for c in m.timeline), key=_change_order))
     updated = max((e.published for e in current), default=None)
@@ -221,8 +163,13 @@ def compute_toll(entries: Iterable[LedgerEntry]) -> Toll:
 
 
 def lead(standings: Iterable[Standing]) -> Standing | None:
-    """The leading figure: best-sourced tier first, then the most conservative number, then the latest.
+    """The leading figure: best-sourced tier first, then the most conservative figure it supports.
 
+    Within the tier, lower bounds combine as lower bounds: among "at least" figures the highest
+    floor leads (each says "at least", the highest says the most and is still a floor); a point
+    estimate (77, about 200) leads when it squares with every floor of its tier, the smallest such
+    (ACLED's most conservative); one below a floor of equal standing is a partial count or stale
+    and does not lead (the disagreement is recorded). Ties go to the most recent.
     Reads only source, figure and since, so the timeline passes its _Tracks (which have those) as well.
     """
     ranked = [s for s in standings if s.source in TIER and s.figure.numeric]
@@ -230,52 +177,17 @@ def lead(standings: Iterable[Standing]) -> Standing | None:
         return None
     # "Up to 100" is a ceiling, not an estimate: it leads only when nothing else was reported.
     estimates = [s for s in ranked if s.figure.qualifier != "up_to"] or ranked
-    return min(estimates, key=lambda s: (TIER[s.source], s.figure.number, -s.since.timestamp(),
-                                         SOURCE_ORDER.index(s.source)))
-
-
-def toll_events(before: Toll | None, after: Toll, *, incident: str) -> list[TollEvent]:
-    """What changed between two tolls: a new source class, the official figure rising or falling, a new maximum."""
-    events: list[TollEvent] = []
-    for metric, now in after.metrics.items():
-        was = before.get(metric) if before is not None else None
-        touched: set[str] = set()
-        for standing in (*now.standings, *now.apart):
-            old = was.standing(standing.source) if was is not None else None
-            if old is None:
-                touched.add(standing.source)
-                events.append(TollEvent(
-                    key=_key(incident, metric, "new-source", standing.source, standing.figure.text),
-                    kind="new_source", incident=incident, metric=metric, source=standing.source,
-                    text=f"New source: {source_label(standing.source).lower()}, "
-                         f"{standing.figure.text} {metric_words(metric)}"))
-        official, old_official = now.standing("official"), was.standing("official") if was else None
-        if official and old_official and official.figure != old_official.figure and official.figure.numeric:
-            a, b = old_official.figure.number, official.figure.number
-            # A first number after "some fatalities" is news too: it counts as a rise.
-            if a is None or a != b:
-                kind = "official_rise" if a is None or b > a else "official_fall"
-                touched.add("official")
-                events.append(TollEvent(
-                    key=_key(incident, metric, kind, old_official.figure.text, official.figure.text),
-                    kind=kind, incident=incident, metric=metric, source="official",
-                    text=f"Official toll ({metric_words(metric)}) {'rises' if kind == 'official_rise' else 'falls'}"
-                         f" from {old_official.figure.text} to {official.figure.text}"))
-        high, old_high = now.high, was.high if was else None
-        if (high and old_high and high.source not in touched
-                and (high.figure.number or 0) > (old_high.figure.number or 0)):
-            events.append(TollEvent(
-                key=_key(incident, metric, "max", high.figure.text),
-                kind="new_maximum", incident=incident, metric=metric, source=high.source,
-                text=f"New highest figure: {high.figure.text} {metric_words(metric)} "
-                     f"({source_label(high.source)}; was {old_high.figure.text})"))
-    return events
-
-
-def story_event(incident: str, *, story_id: int, outlet: str, title: str) -> TollEvent:
-    """The event for a newly matched story; syndicated copies share the story id, so they alert once."""
-    return TollEvent(key=_key(incident, "story", str(story_id)), kind="new_story", incident=incident,
-                     text=f"New story matched: {title} ({outlet})")
+    best = min(TIER[s.source] for s in estimates)
+    tier = [s for s in estimates if TIER[s.source] == best]
+    bounds = [s for s in tier if s.figure.qualifier in LOWER_BOUNDS]
+    points = [s for s in tier if s.figure.qualifier not in LOWER_BOUNDS]
+    floor = max((s.figure.floor for s in bounds), default=None)
+    fitting = [s for s in points if floor is None or (s.figure.ceiling or s.figure.number) >= floor]
+    if fitting:
+        return min(fitting, key=lambda s: (s.figure.number, -s.since.timestamp(), SOURCE_ORDER.index(s.source)))
+    if bounds:
+        return max(bounds, key=lambda s: (s.figure.floor, s.since.timestamp(), -SOURCE_ORDER.index(s.source)))
+    return min(tier, key=lambda s: (s.figure.number, -s.since.timestamp(), SOURCE_ORDER.index(s.source)))
 
 
 # --- internals ---------------------------------------------------------------------------------------
@@ -361,6 +273,10 @@ class _Track:
             return False  # "some fatalities" after "77 killed" is not an update
         if figure in self.seen_set:
             return False  # a stale copy of an older figure does not turn the clock back
+        current = self.figure
+        if (current is not None and current.qualifier in LOWER_BOUNDS and figure.qualifier in LOWER_BOUNDS
+                and figure.floor < current.floor and not _REVISED_DOWN.search(report.quote or "")):
+            return False  # "at least 150", then "at least 90": still at least 150, unless revised in words
         self.seen.append(figure)
         self.seen_set.add(figure)
         self.figure = figure
@@ -453,7 +369,7 @@ def _named_floor(entries: list[LedgerEntry]) -> tuple[int, str] | None:
     return max(named, key=lambda n: (n[0], -_source_rank(n[1])), default=None)
 
 
-def _disputes(leading: Standing | None, standings: tuple[Standing, ...], *,
+def _disputes(leading: Standing | None, standings: tuple[Standing, ...], apart: tuple[Standing, ...] = (), *,
               named_floor: tuple[int, str] | None) -> tuple[str, ...]:
     if leading is None:
         return ()
@@ -470,29 +386,34 @@ def _disputes(leading: Standing | None, standings: tuple[Standing, ...], *,
             out.append(f"{source_label(s.source)} say {s.figure.text}, below {base}")
         elif s.figure.qualifier == "up_to" and s.figure.value > point:
             out.append(f"{source_label(s.source)} say {s.figure.text}, possibly above {base}")
+    for claim in apart:
+        if claim.figure.numeric and claim.figure.number != point:
+            out.append(f"{source_label(claim.source)}: {claim.figure.text}; {base}")
     if named_floor is not None and named_floor[0] > point:
         out.append(f"{named_floor[0]} victims named ({source_label(named_floor[1]).lower()}), "
                    f"more than {base}")
     return tuple(out)
 
 
-_LABELS = {"official": "Official sources", "security_sources": "Security sources", "medical": "Medical sources",
-           "un_ngo": "UN/NGOs", "leaked_documents": "Leaked documents", "perpetrator_claim": "The armed group's claim",
-           "witnesses": "Witnesses", "unattributed": "Unattributed reports"}
-_METRIC_WORDS = {"killed": "killed", "injured": "injured", "missing": "missing", "kidnapped": "kidnapped",
-                 "killed_or_injured": "killed or injured", "named_victims": "victims named"}
+def _restatements(entries: list[LedgerEntry]) -> set[int]:
+    """Unattributed figures that repeat an attributed one of the same story (a headline restating its
+    body, a copy's headline): one report, not a new source. Returns their ids (id() of the entries)."""
+    attributed = {(e.story_id, e.claim.metric, _figure_fields(e.claim)) for e in entries
+                  if e.claim.source != "unattributed"}
+    return {id(e) for e in entries if e.claim.source == "unattributed"
+            and (e.story_id, e.claim.metric, _figure_fields(e.claim)) in attributed}
 
 
-def source_label(source: str) -> str:
-    """'security_sources' -> 'Security sources'."""
-    return _LABELS.get(source, source.replace("_", " ").capitalize())
-
-
-def metric_words(metric: str) -> str:
-    """'killed_or_injured' -> 'killed or injured'."""
-    return _METRIC_WORDS.get(metric, metric.replace("_", " "))
-
-
-def _key(incident: str, *parts: str) -> str:
-    # Readable and stable: same incident and same change give the same key in every run.
-    return ":".join(re.sub(r"[^a-z0-9.>-]+", "-", p.lower()).strip("-") for p in (incident, *parts))
+def _why(leading: Standing | None, standings: tuple[Standing, ...]) -> str:
+    """'official, best-sourced whole-event figure; 2 other classes lower, 1 higher'."""
+    if leading is None:
+        return ""
+    others = [s for s in standings if s is not leading and s.figure.numeric]
+    point = leading.figure.number
+    lower = sum(1 for s in others if (s.figure.number or 0) < point)
+    higher = sum(1 for s in others if (s.figure.number or 0) > point)
+    tier = {1: "best-sourced", 2: "attributed", 3: "unverifiable", 4: "unattributed"}[TIER[leading.source]]
+    kind = "highest lower bound" if leading.figure.qualifier in LOWER_BOUNDS else "most conservative"
+    counts = [f"{n} other class{'es' if n > 1 else ''} {word}" for n, word in ((lower, "lower"), (higher, "higher")) if n]
+    return f"{source_label(leading.source)}: {kind} whole-event figure of the {tier} sources" + \
+        (f"; {', '.join(counts)}" if counts else "")

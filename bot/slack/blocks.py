@@ -15,7 +15,7 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject, Option,
 
 from bot.models import Incident
 from bot.incidents.render import when
-from bot.incidents.toll import MetricToll, Standing, Toll, source_label
+from bot.incidents import MetricToll, Standing, Toll, source_label, source_words
 
 SECTION_LIMIT = 3000  # Slack's limit on a section's text
 FIELD_LIMIT = 2000  # and on one field
@@ -147,7 +147,7 @@ def _metric_blocks(metric: str, mt: MetricToll, *, verified, tz) -> list:
     title = HEADINGS.get(metric, metric)
     lines = [f"*{title}*"]
     if mt.leading is not None:
-        lines[0] += f" · leading: *{escape(mt.leading.figure.text)}* ({source_label(mt.leading.source).lower()})"
+        lines[0] += f" · leading: *{escape(mt.leading.figure.text)}* ({source_words(mt.leading.source)})"
     if mt.low and mt.high and mt.low.figure != mt.high.figure:
         lines.append(f"Range {escape(mt.low.figure.text)} to {escape(mt.high.figure.text)}")
     blocks: list = [SectionBlock(text=MarkdownTextObject(text=clip("\n".join(lines), SECTION_LIMIT)))]

@@ -12,7 +12,8 @@ from bot.incidents.matching import Match
 from bot.models import Incident
 from bot.incidents.render import (SourceRow, figures_by_item, render_candidates, render_event, render_help, render_list,
                         render_match, render_sources, render_summary, render_timeline, render_toll, when)
-from bot.incidents.toll import compute_toll, toll_events
+from bot.incidents.toll import compute_toll
+from bot.incidents.toll_events import toll_events
 from tests.incidents.test_toll import entry, gold_entries
 
 BAMAKO = Incident(slug="bamako-attacks", name="Bamako attacks", since=date(2024, 9, 17),

@@ -9,7 +9,9 @@ import pytest
 import yaml
 
 from bot.models import Claim, LedgerEntry
-from bot.incidents.toll import Figure, compute_toll, lead, story_event, toll_events
+from bot.incidents.figures import Figure
+from bot.incidents.toll import compute_toll, lead
+from bot.incidents.toll_events import story_event, toll_events
 
 SEEDS = Path(__file__).parents[2] / "bot" / "demo" / "articles"  # the seed articles, shipped with the demo
 GOLD = Path(__file__).parents[1] / "fixtures" / "seeds" / "gold.yaml"
