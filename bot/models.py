@@ -72,6 +72,7 @@ class Claim:
     vague: str | None = None  # the vague word itself ("scores", "des dizaines")
     who: str | None = None  # civilians, soldiers, police, attackers, ... when the text says
     source_text: str | None = None  # the source's words as written ("according to security sources")
+    scope: str = "event"  # event | subset | attackers | other_event | cumulative | history (superseded in the text)
 
     def to_dict(self) -> dict:
         return asdict(self)
