@@ -7,7 +7,7 @@ from bot.wing import public_names
 _EXPORTS = {
     "Desk": "desk", "Reply": "desk", "IncidentProcessor": "processing", "ProcessOutcome": "processing",
     "stories": "stories", "render": "render", "when": "render",
-    "Toll": "toll", "MetricToll": "toll", "Standing": "toll", "compute_toll": "toll",
+    "Toll": "toll_model", "MetricToll": "toll_model", "Standing": "toll_model", "compute_toll": "toll",
     "Figure": "figures", "source_label": "figures", "source_words": "figures", "metric_words": "figures",
 }
 __all__ = sorted(_EXPORTS)

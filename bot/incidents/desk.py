@@ -12,7 +12,7 @@ from bot.incidents.matching import Matcher
 from bot.models import Incident
 from bot.incidents.processing import IncidentProcessor, ProcessOutcome
 from bot.incidents.figures import Figure
-from bot.incidents.toll import Toll
+from bot.incidents.toll_model import Toll
 from bot.incidents.toll_cache import TollCache
 from db import from_iso
 from db import ledger as ledger_queries

@@ -10,7 +10,7 @@ from bot.incidents.commands import COMMANDS, Command
 from bot.incidents.matching import Match
 from bot.models import Incident, LedgerEntry
 from bot.incidents.figures import Figure, metric_words, source_label, source_words
-from bot.incidents.toll import Change, MetricToll, Standing, Toll
+from bot.incidents.toll_model import Change, MetricToll, Standing, Toll
 from bot.incidents.toll_events import TollEvent
 
 _HEADINGS = {"killed": "Killed", "injured": "Injured", "missing": "Missing", "kidnapped": "Kidnapped",
@@ -190,16 +190,27 @@ def _metric_block(metric: str, mt: MetricToll, *, tz: tzinfo | None) -> list[str
         prefix = "at least " if metric == "named_victims" and mt.leading.figure.qualifier == "exact" else ""
         lines.append(f"  Leading: {prefix}{mt.leading.figure.text} "
                      f"({source_words(mt.leading.source)}, since {when(mt.leading.since, tz=tz, time=False)})")
+        if mt.why:
+            lines.append(f"  Why it leads: {mt.why}")
     if mt.low and mt.high and mt.low.figure != mt.high.figure:
         lines.append(f"  Range: {mt.low.figure.text} ({source_words(mt.low.source)}) to "
                      f"{mt.high.figure.text} ({source_words(mt.high.source)})")
     for standing in mt.standings:
         lines.append(f"  • {_standing_text(standing, tz=tz)}")
+    for part in mt.parts:
+        lines.append(f"    including {part.figure.text} ({_who(part)}; {source_words(part.source)})")
+    for attackers in mt.attackers:
+        lines.append(f"  And {attackers.figure.text} attackers, per {source_words(attackers.source)} (not in the toll)")
     for dispute in mt.disputes:
         lines.append(f"  ! {dispute}")
     for claim in mt.apart:
         lines.append(f"  Claimed by the armed group, not in the range: {_standing_text(claim, tz=tz, label=False)}")
     return lines
+
+
+def _who(standing: Standing) -> str:
+    """'children', 'soldiers': who a part of the toll counts, as the text says."""
+    return standing.who or "a part of the toll"
 
 
 def _standing_text(s: Standing, *, tz: tzinfo | None, label: bool = True) -> str:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from bot.incidents.figures import APART, DISPUTE_SOURCES, SOURCE_ORDER, TIER, Figure, source_label
+from bot.incidents.toll_model import Change, MetricToll, Standing, Toll
 from bot.models import METRICS, LedgerEntry
 
 # What a claim is about (its scope, from the extractor). Only whole-event figures make the toll;
@@ -40,71 +41,7 @@ class Report(NamedTuple):
     outlets: tuple[str, ...]
     link: str | None
     quote: str
-
-
-@dataclass(frozen=True)
-class Standing:
-    """Where one source class stands on one metric."""
-
-    source: str
-    figure: Figure
-    since: datetime  # first report of this figure by this source class
-    first_reported: datetime  # first report of any figure by this source class
-    last_reported: datetime  # latest report by this source class
-    reports: int  # independent reports (stories) of this figure
-    outlets: tuple[str, ...]  # every outlet that carried this figure, copies included
-    previous: tuple[Figure, ...] = ()  # earlier figures of this class, oldest first
-    quote: str = ""
-    link: str | None = None
-
-
-@dataclass(frozen=True)
-class Change:
-    """A step in the timeline: a source class reported a figure it had not reported before."""
-
-    when: datetime
-    metric: str
-    source: str
-    figure: Figure
-    previous: Figure | None
-    outlet: str
-    link: str | None
-    leading: bool  # this figure became the leading one
-
-
-@dataclass(frozen=True)
-class MetricToll:
-    """The toll for one metric: standings, leading figure, range, disputes, claims kept apart."""
-
-    metric: str
-    standings: tuple[Standing, ...]  # every source class but perpetrator claims, in SOURCE_ORDER
-    apart: tuple[Standing, ...]  # perpetrator claims: shown apart, never in the range, never leading
-    leading: Standing | None
-    low: Standing | None  # the most conservative figure with a lower bound
-    high: Standing | None  # the highest figure
-    disputes: tuple[str, ...]
-    timeline: tuple[Change, ...]
-    parts: tuple[Standing, ...] = ()  # subsets of the whole ("including 3 children"), never the toll
-    attackers: tuple[Standing, ...] = ()  # attackers killed: shown apart, never in the victims' toll
-    why: str = ""  # one line: why the leading figure leads
-
-    def standing(self, source: str) -> Standing | None:
-        """The standing of one source class, if it reported."""
-        return next((s for s in (*self.standings, *self.apart) if s.source == source), None)
-
-
-@dataclass(frozen=True)
-class Toll:
-    """Every metric's toll from a ledger, plus the full history (superseded and rejected included)."""
-
-    metrics: dict[str, MetricToll]
-    history: tuple[LedgerEntry, ...] = ()
-    timeline: tuple[Change, ...] = ()
-    updated: datetime | None = None
-
-    def get(self, metric: str) -> MetricToll | None:
-        """The toll of one metric, or None when nobody reported it."""
-        return self.metrics.get(metric)
+    who: str | None
 
 
 def compute_toll(entries: Iterable[LedgerEntry]) -> Toll:
@@ -153,8 +90,8 @@ def compute_toll(entries: Iterable[LedgerEntry]) -> Toll:
             metric=metric, standings=standings, apart=apart, leading=leading,
             low=_low(standings), high=_high(standings),
             disputes=_disputes(leading, standings, apart, named_floor=named_floor), timeline=timeline,
-            parts=_standings(_reports(parts_by_metric.get(metric, []), figures))[0],
-            attackers=sum(_standings(_reports(attackers_by_metric.get(metric, []), figures)), ()),
+            parts=_each(_reports(parts_by_metric.get(metric, []), figures)),
+            attackers=_each(_reports(attackers_by_metric.get(metric, []), figures)),
             why=_why(leading, standings),
         )
     timeline = tuple(sorted((c for m in metrics.values() for c in m.timeline), key=_change_order))
@@ -241,7 +178,7 @@ def _reports(entries: list[LedgerEntry], figures: dict[tuple, Figure]) -> list[R
             for outlet in e.outlets:
                 outlets[outlet] = None
     return [Report(e.claim.source, figure, e.published, e.story_id, e.item_id, e.outlet, tuple(outlets), e.link,
-                   e.claim.quote)
+                   e.claim.quote, e.claim.who)
             for e, figure, outlets in folded.values()]
 
 
@@ -296,7 +233,7 @@ class _Track:
             last_reported=self.last, reports=len(stories),
             outlets=tuple(dict.fromkeys(o for r in reports for o in r.outlets)),
             # The current figure is always the last one seen, and `seen` holds no two equal figures.
-            previous=tuple(self.seen[:-1]), quote=latest.quote, link=latest.link)
+            previous=tuple(self.seen[:-1]), quote=latest.quote, link=latest.link, who=latest.who)
 
 
 def _walk(reports: list[Report]) -> dict[str, _Track]:
@@ -417,3 +354,15 @@ def _why(leading: Standing | None, standings: tuple[Standing, ...]) -> str:
     counts = [f"{n} other class{'es' if n > 1 else ''} {word}" for n, word in ((lower, "lower"), (higher, "higher")) if n]
     return f"{source_label(leading.source)}: {kind} whole-event figure of the {tier} sources" + \
         (f"; {', '.join(counts)}" if counts else "")
+
+
+def _each(reports: list[Report]) -> tuple[Standing, ...]:
+    """Every distinct figure of a part of the toll (3 children, 5 women), not one per class."""
+    groups: dict[tuple, list[Report]] = {}
+    for report in reports:
+        groups.setdefault((report.source, report.figure, report.who), []).append(report)
+    return tuple(Standing(source=source, figure=figure, since=group[0].published, first_reported=group[0].published,
+                          last_reported=group[-1].published, reports=len({r.story_id for r in group}),
+                          outlets=tuple(dict.fromkeys(o for r in group for o in r.outlets)), quote=group[-1].quote,
+                          link=group[-1].link, who=who)
+                 for (source, figure, who), group in groups.items())

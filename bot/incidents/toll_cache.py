@@ -6,7 +6,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from bot.models import LedgerEntry
-from bot.incidents.toll import Toll, compute_toll
+from bot.incidents.toll import compute_toll
+from bot.incidents.toll_model import Toll
 from db.incidents import ledger_version
 from db.ledger import ledger_entries
 

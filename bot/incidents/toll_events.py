@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from bot.incidents.figures import metric_words, source_label, source_words
-from bot.incidents.toll import Toll
+from bot.incidents.toll_model import Toll
 
 
 @dataclass(frozen=True)
