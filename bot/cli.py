@@ -20,6 +20,7 @@ from bot.incidents.processing import IncidentProcessor
 from db import open_database
 from db.feeds import active_feeds, feed_health, sync_file_feeds
 from db.items import items_by_id, search_items
+from db.outbox import alerts_with_slugs
 
 logger = logging.getLogger(__name__)
 
@@ -178,19 +179,12 @@ def process_and_print(db, processor) -> None:
 
 
 def print_alerts(db, ids: list[int]) -> None:
-    for alert in queued_alerts(db, ids):
+    for alert in alerts_with_slugs(db, ids):
         text = alert["text"].replace("\n", "\n    ")
-        print(f"ALERT [{alert['slug']}] {text}", flush=True)
-
-
-def queued_alerts(db, ids: list[int]) -> list[dict]:
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    with db.lock:
-        rows = list(db.query(f"select outbox.payload, incidents.slug from outbox join incidents on"
-                             f" incidents.id = outbox.incident_id where outbox.id in ({marks}) order by outbox.id", ids))
-    return [{"slug": row["slug"], **json.loads(row["payload"])} for row in rows]
+        if alert["status"] == "recorded":  # a new feed's backlog, or found by looking back after track
+            print(f"RECORDED, not posted (backlog or look-back) [{alert['slug']}] {text}", flush=True)
+        else:
+            print(f"ALERT [{alert['slug']}] {text}", flush=True)
 
 
 def describe_poll(result: PollResult) -> str:

@@ -121,7 +121,7 @@ class IncidentProcessor:
                     if figureless:
                         continue
                     after = self.tolls.get(incident_id).toll
-                    changes = toll_events(befores[incident_id], after, incident=slug)
+                    changes = toll_events(befores[incident_id], after, incident=slug, revised=revision > 1)
                     if changes:
                         self._queue(changes, kind="toll_change", **common(incident_id))
             if only is None:

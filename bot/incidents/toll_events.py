@@ -22,8 +22,12 @@ class TollEvent:
     source: str | None = None
 
 
-def toll_events(before: Toll | None, after: Toll, *, incident: str) -> list[TollEvent]:
-    """What changed between two tolls: a new source class, the official figure rising or falling, a new maximum."""
+def toll_events(before: Toll | None, after: Toll, *, incident: str, revised: bool = False) -> list[TollEvent]:
+    """What changed between two tolls: a new source class, the official figure rising or falling, a new maximum.
+
+    `revised`: the change comes from a revised article, so any class whose figure it changed is news
+    ("was X"), not only the official one.
+    """
     events: list[TollEvent] = []
     for metric, now in after.metrics.items():
         was = before.get(metric) if before is not None else None
@@ -49,6 +53,18 @@ def toll_events(before: Toll | None, after: Toll, *, incident: str) -> list[Toll
                     kind=kind, incident=incident, metric=metric, source="official",
                     text=f"Official toll ({metric_words(metric)}) {'rises' if kind == 'official_rise' else 'falls'}"
                          f" from {old_official.figure.text} to {official.figure.text}"))
+        if revised and was is not None:
+            for standing in now.standings:
+                old = was.standing(standing.source)
+                if (standing.source in touched or old is None or old.figure == standing.figure
+                        or not standing.figure.numeric):
+                    continue
+                touched.add(standing.source)
+                events.append(TollEvent(
+                    key=_key(incident, metric, "revised", standing.source, old.figure.text, standing.figure.text),
+                    kind="revised", incident=incident, metric=metric, source=standing.source,
+                    text=f"Revised article: {source_words(standing.source)} now say {standing.figure.text} "
+                         f"{metric_words(metric)} (was {old.figure.text})"))
         high, old_high = now.high, was.high if was else None
         if (high and old_high and high.source not in touched
                 and (high.figure.number or 0) > (old_high.figure.number or 0)):

@@ -13,6 +13,7 @@ would.
         slack.add_channel("C0MALIDESK1", "mali-desk")
         client = WebClient(token="xoxb-test", base_url=slack.url, retry_handlers=[])
         slack.fail_next("chat.postMessage", status=429, retry_after=1)
+        slack.answer_late("chat.postMessage", seconds=2.5)  # applied, then answered, 2.5 s late
         ...
         assert slack.violations == []
 
@@ -153,6 +154,7 @@ class Failure:
     on_crash: Callable[[], None] | None = None
     channel: str | None = None  # only calls to this channel (ID or name) fail
     skip: int = 0  # let this many matching calls through first
+    late: float = 0.0  # not a failure: wait this long, then apply the call and answer as usual
 
 
 @dataclass
@@ -239,6 +241,18 @@ class FakeSlack:
             for n in range(max(1, min(times, 1000))):
                 queue.append(Failure(status, error, retry_after, crash_after_post, on_crash, channel,
                                      skip if n == 0 else 0))
+
+    def answer_late(self, method: str, *, seconds: float, channel: str | None = None, times: int = 1) -> None:
+        """Make the next `times` calls of `method` wait `seconds` before taking effect and answering,
+        as a busy Slack does: a client that timed out meanwhile never hears of a call that did happen
+        (unlike crash_after_post, the call is applied only after the wait). Bounded by the handler's
+        own 10 s timeout."""
+        if method not in self.spec:
+            raise ValueError(f"{method} is not in Slack's spec")
+        with self._lock:
+            queue = self._failures.setdefault(method, deque())
+            for _ in range(max(1, min(times, 1000))):
+                queue.append(Failure(channel=channel, late=max(0.0, min(float(seconds), 9.0))))
 
     # reading what happened -------------------------------------------------------------------
     @property
@@ -337,8 +351,11 @@ class FakeSlack:
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up waiting (answer_late)
 
         return Handler
 
@@ -365,6 +382,9 @@ class FakeSlack:
         if unknown and self.strict_args:
             self._violation(f"{method}: argument(s) not in Slack's spec: {', '.join(unknown)}")
         failure = self._take_failure(method, args)
+        if failure is not None and failure.late:
+            time.sleep(failure.late)  # outside the lock: other calls (the look-ups) are served meanwhile
+            failure = None
         if failure is not None and not failure.crash_after_post:
             return self._failure_answer(spec, failure)
         if "blocks" in args and method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -259,12 +260,41 @@ def test_a_post_whose_answer_is_lost_is_found_in_the_thread_not_posted_twice(db,
     first = sender.drain(max_seconds=10)
     assert first.deferred == 1 and row(db, lost)["last_error"].startswith("network")
 
-    clock.advance(10)
+    clock.advance(10)  # a lost answer is not looked for before a late post would have landed
+    assert sender.drain(max_seconds=10) == DrainReport()
+    clock.advance(FAST.late_post_wait)
     second = sender.drain(max_seconds=10)
     assert second.reconciled == 1 and second.posted == 0
     assert len(keyed(slack.messages(MALI), "story:2")) == 1
     assert row(db, lost)["slack_ts"] == keyed(slack.messages(MALI), "story:2")[0]["ts"]
     assert slack.calls_to("conversations.replies")
+
+
+def test_a_post_slack_applies_after_the_client_timeout_is_not_doubled(db, slack, admins):
+    # #12: Slack answers (and applies) chat.postMessage 2.5 s after it arrived; the client gives up
+    # after 1 s. A look-up before the late post landed would find nothing and post it again.
+    only = alert(db, incident(db), "story:1")
+    slack.answer_late("chat.postMessage", seconds=2.5)
+    settings = SenderSettings(rate_per_channel=200.0, burst=50, backoff_base=0.2, sending_lease=0.0,
+                              late_post_wait=4.0)
+    client = make_web_client(token="xoxb-test", base_url=slack.url, timeout=1)
+    sender = SlackSender(db, client=client, render_parent=render_parent, render_alert=render_alert,
+                         notify_admins=admins.append, settings=settings, rng=lambda: 0.0)  # real wall time
+
+    first = sender.drain(max_seconds=10)
+    assert first.deferred == 1 and row(db, only)["last_error"].startswith("network")
+    assert slack.messages(MALI) == []  # the client timed out before Slack applied the post
+    due = datetime.fromisoformat(row(db, only)["next_attempt_at"].replace("Z", "+00:00"))
+    late_answer = slack.calls_to("chat.postMessage")[0].at + 2.5
+    assert due.timestamp() >= time.time() - time.monotonic() + late_answer  # not looked for before it lands
+    time.sleep(max(0.0, min(10.0, due.timestamp() - time.time() + 0.05)))
+
+    second = sender.drain(max_seconds=10)
+    assert (second.reconciled, second.posted) == (1, 0)
+    assert all(c.response is not None for c in slack.calls_to("chat.postMessage"))  # Slack answered it all
+    message, = slack.messages(MALI)
+    assert keyed([message], "story:1") and row(db, only)["slack_ts"] == message["ts"]
+    assert row(db, only)["status"] == "sent" and slack.violations == [] and admins == []
 
 
 CRASHING_SENDER = textwrap.dedent("""
