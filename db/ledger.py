@@ -36,9 +36,14 @@ def store_claims(db, item_id: int, *, revision: int, claims: list[Claim], report
             [item_id, revision, *values, now, reported_at])
 
 
-def ledger_entries(db, incident_id: int, *, include_history: bool = True) -> list[LedgerEntry]:
-    """Every claim of every item matched to the incident, oldest report first."""
+def ledger_entries(db, incident_id: int, *, include_history: bool = True, of_item: int | None = None
+                   ) -> list[LedgerEntry]:
+    """Every claim of every item matched to the incident (or of one item), oldest report first."""
     status_filter = "" if include_history else "and claims.status = 'current'"
+    params: list = [incident_id]
+    if of_item is not None:
+        status_filter += " and items.id = ?"
+        params.append(of_item)
     # Only the columns a LedgerEntry holds, by position: this runs on every /incident answer and for
     # every matched item, over thousands of claims on a big incident.
     rows = db.execute(
@@ -48,7 +53,7 @@ def ledger_entries(db, incident_id: int, *, include_history: bool = True) -> lis
         " from matches join items on items.id = matches.item_id join claims on claims.item_id = items.id"
         f" where matches.incident_id = ? and matches.status = 'matched' {status_filter}"
         " order by coalesce(claims.reported_at, items.published), claims.item_id, claims.start",
-        [incident_id]).fetchall()
+        params).fetchall()
     n = len(CLAIM_FIELDS)
     status, verified_by, item_id, published, link, outlet, story_id = range(n, n + 7)
     outlets_by_story: dict[int, set[str]] = {}

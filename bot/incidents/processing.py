@@ -120,7 +120,7 @@ class IncidentProcessor:
                                                  title=item.title)], kind="story", **common(incident_id))
                     if figureless:
                         continue
-                    after = self.tolls.get(incident_id).toll
+                    after = self.tolls.after_item(incident_id, item_id).toll
                     changes = toll_events(befores[incident_id], after, incident=slug, revised=revision > 1)
                     if changes:
                         self._queue(changes, kind="toll_change", **common(incident_id))
