@@ -18,7 +18,7 @@ from bot.ingest.pipeline import PollResult
 from bot.ingest.poller import poll_all
 from bot.incidents.processing import IncidentProcessor
 from db import open_database
-from db.feeds import active_feeds, feed_health, sync_file_feeds
+from db.feeds import active_feeds, feed_health, get_feed_row, sync_file_feeds
 from db.items import items_by_id, search_items
 from db.outbox import alerts_with_slugs
 
@@ -174,8 +174,18 @@ def cmd_poll(args, settings: Settings) -> int:
 
 
 def process_and_print(db, processor) -> None:
-    """Match what the polls stored and print the alerts it queued (the console stands in for Slack)."""
-    print_alerts(db, processor.process_pending().alerts)
+    """Match everything the polls stored and print the alerts it queued (the console stands in for Slack)."""
+    def progress(done: int, left: int) -> None:
+        if done + left > PROGRESS_FROM:
+            print(f"processed {done:,} item(s), {left:,} left", flush=True)
+
+    outcome = processor.process_pending(on_progress=progress)
+    print_alerts(db, outcome.alerts)
+    if outcome.set_aside:
+        print(f"{outcome.set_aside} item(s) could not be processed and were set aside (see `items`)", flush=True)
+
+
+PROGRESS_FROM = 1_000  # items: fewer than this are processed without progress lines
 
 
 def print_alerts(db, ids: list[int]) -> None:
@@ -231,10 +241,15 @@ def cmd_items(args, settings: Settings) -> int:
         except ValueError:
             print(f"--since wants a date like 2024-09-17, not {args.since!r}", file=sys.stderr)
             return 2
+    if args.feed and get_feed_row(db, args.feed) is None:
+        print(f"no feed {args.feed!r}: `python -m bot feeds list` shows the feeds", file=sys.stderr)
+        return 2
     rows = search_items(db, feed_id=args.feed, since=since, text=args.search, limit=args.limit)
     for row in rows:
         when = row["published"] + (" (first seen)" if row["published_is_first_seen"] else "")
         flag = " [updated]" if row["updated"] else ""
+        if row["process_error"]:
+            flag += f" [set aside: {row['process_error']}]"
         print(f"{when}  [{row['feed_id']}] {row['title']}{flag}\n    {row['link'] or ''}")
     print(f"{len(rows)} item(s)")
     return 0

@@ -19,6 +19,8 @@ from bot.ingest.worker import IngestWorker
 logger = logging.getLogger(__name__)
 
 SEND_EVERY_SECONDS = 5
+BACKLOG_EVERY_SECONDS = 5  # unprocessed items drain in the background this often
+BACKLOG_BATCH = 2_000  # items per background step: the worker stays free for the next poll
 
 
 def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
@@ -65,9 +67,20 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
             # more often (1 ms instead of 5) and keep start-up objects out of full GC passes.
             sys.setswitchinterval(0.001)
             gc.freeze()
-        leftover = worker.process_pending()
-        if console and leftover:
-            console(PollResult("(earlier run)", "new"), leftover)
+        def drain_backlog() -> None:
+            alerts, left = worker.process_pending(limit=BACKLOG_BATCH)
+            if left:
+                logger.info("processing the backlog: %d item(s) left", left)
+            if console and alerts:
+                console(PollResult("(backlog)", "new"), alerts)
+            if sender is not None and alerts:
+                drain()
+
+        # Whatever earlier runs (or a big first poll) stored and did not process drains in bounded
+        # batches in the background, whether or not the next polls bring anything.
+        scheduler.scheduler.add_job(drain_backlog, IntervalTrigger(seconds=BACKLOG_EVERY_SECONDS), id="backlog",
+                                    replace_existing=True, max_instances=1, coalesce=True)
+        drain_backlog()
         if on_started:
             on_started()
         try:

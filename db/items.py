@@ -142,6 +142,7 @@ def search_items(db, *, feed_id: str | None = None, since: str | None = None, te
         where.append("items.id in (select rowid from items_fts where items_fts match ?)")
         params.append(fts_query(text))
     sql = ("select items.id, items.feed_id, items.published, items.published_is_first_seen, items.title,"
+           " items.process_error,"
            " items.link, items.outlet, items.updated, items.story_id from items")
     if where:
         sql += " where " + " and ".join(where)
@@ -214,3 +215,13 @@ def items_by_id(db, ids: list[int]) -> list[dict]:
     with db.lock:
         return list(db.query(f"select id, feed_id, published, title, link, updated from items"
                              f" where id in ({marks}) order by published", ids))
+
+
+def quarantine_item(db, item_id: int, *, error: str, at: str) -> None:
+    """Set an item whose processing failed aside, with why; its own transaction."""
+    db.execute("update items set processed_at = ?, process_error = ? where id = ?", [at, error[:500], item_id])
+
+
+def count_unprocessed(db) -> int:
+    with db.lock:
+        return db.execute("select count(*) from items where processed_at is null").fetchone()[0]

@@ -228,3 +228,10 @@ def m011_claim_scope_and_reported_at(db):
     db["claims"].add_column("reported_at", str)
     db.execute("UPDATE claims SET reported_at = (SELECT CASE WHEN claims.revision > 1 AND items.updated_at IS NOT NULL"
                " THEN items.updated_at ELSE items.published END FROM items WHERE items.id = claims.item_id)")
+
+
+@migrations()
+def m012_items_process_error(db):
+    # An item whose processing fails is set aside with its error (and processed_at), so one bad
+    # item never stops the others; `python -m bot items` shows it.
+    db["items"].add_column("process_error", str)

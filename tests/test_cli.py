@@ -113,3 +113,8 @@ def test_alerts_list_shows_what_is_held_back_and_send_or_drop_decides_once(tmp_p
     again = run_cli("alerts", "drop", "1", env=env)
     assert again.returncode == 2 and "not held back" in again.stderr
     assert "0 alert(s) held back" in run_cli("alerts", "list", env=env).stdout
+
+
+def test_items_of_an_unknown_feed_names_it_and_exits_2(tmp_path):
+    result = run_cli("--db", str(tmp_path / "x.db"), "items", "--feed", "nope")
+    assert result.returncode == 2 and "no feed 'nope'" in result.stderr

@@ -19,7 +19,8 @@ from bot.incidents.toll_events import TollEvent, story_event, toll_events
 from bot.incidents.toll_cache import TollCache
 from db import utc_now_iso, writing
 from db.incidents import active_incidents, incidents_version
-from db.items import item_state, load_item, mark_processed, unprocessed_item_ids
+from db.items import (count_unprocessed, item_state, load_item, mark_processed, quarantine_item,
+                      unprocessed_item_ids)
 from db.ledger import incidents_of_item, item_has_any_claim, item_has_claims, record_match, store_claims
 from db.outbox import enqueue
 
@@ -34,6 +35,8 @@ class ProcessOutcome:
     items: int = 0
     matches: int = 0
     alerts: list[int] = field(default_factory=list)  # outbox ids queued
+    set_aside: int = 0  # items whose processing failed, kept with their error
+    remaining: int = 0  # items left unprocessed (a limit was reached)
 
 
 class IncidentProcessor:
@@ -59,16 +62,37 @@ class IncidentProcessor:
         self._matcher = Matcher(list(self._incidents.values()))
         self._ids = {incident.slug: incident_id for incident_id, incident in self._incidents.items()}
 
-    def process_pending(self, *, limit: int = 10_000) -> ProcessOutcome:
-        """Process every item not processed yet (new, or revised since), oldest first."""
+    def process_pending(self, *, limit: int | None = None,
+                        on_progress: Callable[[int, int], None] | None = None) -> ProcessOutcome:
+        """Process items not processed yet (new, or revised since), oldest first, in batches of BATCH:
+        all of them, or at most `limit` (the rest is left for the next call). `on_progress(done, left)`
+        after each batch. An item that fails is set aside with its error; the others go on."""
         outcome = ProcessOutcome()
-        while outcome.items < limit:
-            ids = unprocessed_item_ids(self.db, limit=BATCH)
+        total = count_unprocessed(self.db)
+        wanted = total if limit is None else min(limit, total)
+        # Bounded: every item handled is either processed or set aside, so none comes back in this call.
+        for _ in range(wanted // BATCH + 2):
+            ids = unprocessed_item_ids(self.db, limit=min(BATCH, wanted - outcome.items))
             if not ids:
                 break
             for item_id in ids:
-                self.process_item(item_id, outcome=outcome)
+                self._process_or_set_aside(item_id, outcome)
+            if on_progress:
+                on_progress(outcome.items, max(0, total - outcome.items))
+            if outcome.items >= wanted:
+                break
+        outcome.remaining = max(0, total - outcome.items)
         return outcome
+
+    def _process_or_set_aside(self, item_id: int, outcome: ProcessOutcome) -> None:
+        try:
+            self.process_item(item_id, outcome=outcome)
+        except Exception as exc:  # one bad item (a date out of range, a parser edge) never stops the rest
+            logger.exception("processing failed; item set aside", extra={"item_id": item_id})
+            with writing(self.db):
+                quarantine_item(self.db, item_id, error=f"{type(exc).__name__}: {exc}", at=utc_now_iso())
+            outcome.items += 1
+            outcome.set_aside += 1
 
     def process_item(self, item_id: int, *, outcome: ProcessOutcome, only: set[int] | None = None,
                      backfill: bool = False) -> None:

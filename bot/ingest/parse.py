@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin
 
 import feedparser
@@ -367,15 +367,22 @@ def entry_guid(entry, *, link: str | None, title: str, summary: str) -> str:
     return f"sha1:{digest}"
 
 
+EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=timezone.utc)  # before the web had news feeds
+LATEST_AHEAD = timedelta(days=2)  # time zones and clock skew; anything later is a broken date
+
+
 def _published(entry, now: datetime) -> tuple[datetime, bool]:
     # calendar.timegm, not time.mktime: feedparser's tuples are UTC.
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         parsed = entry.get(key)
         if parsed:
             try:
-                return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc), False
+                moment = datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
             except (OverflowError, ValueError, OSError, TypeError):
                 continue
+            # "01 Jan 0001" or a date years ahead is a broken feed, not news: treat it as missing.
+            if EARLIEST_DATE <= moment <= now + LATEST_AHEAD:
+                return moment, False
     return now, True
 
 

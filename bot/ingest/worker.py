@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 _db = None
 _processor = None
+PER_POLL = 2_000  # items a poll processes before handing back; the rest drains in the background
 
 
 def _start(db_path: str) -> None:
@@ -39,14 +40,17 @@ def _ingest_and_process(feed, row, fetched, state, started, now, settings) -> Po
     result = ingest_fetched(_db, feed, row, fetched, state, started=started, now=now, settings=settings)
     if result.new_ids or result.updated_ids:
         _processor.refresh_if_changed()
-        result.alerts = _processor.process_pending().alerts
+        # Bounded, so a poll that brought a huge backlog does not hold the worker: the rest drains
+        # in the background (process_pending, called on a schedule).
+        result.alerts = _processor.process_pending(limit=PER_POLL).alerts
     return result
 
 
-def _process_pending() -> list[int]:
-    """In the child: finish items stored but not processed (a crash between the two)."""
+def _process_pending(limit: int | None) -> tuple[list[int], int]:
+    """In the child: items stored but not processed (a crash, a backlog); the alerts and how many are left."""
     _processor.refresh_if_changed()
-    return _processor.process_pending().alerts
+    outcome = _processor.process_pending(limit=limit)
+    return outcome.alerts, outcome.remaining
 
 
 class IngestWorker:
@@ -64,9 +68,10 @@ class IngestWorker:
             logger.error("ingest worker died; restarted it", extra={"feed_id": feed.id})
             return PollResult(feed.id, "error", error="ingest worker died; will retry at the next poll")
 
-    def process_pending(self) -> list[int]:
-        """Process whatever earlier runs stored but did not get to; returns the alerts queued."""
-        return self._child.run(_process_pending)
+    def process_pending(self, *, limit: int | None = None) -> tuple[list[int], int]:
+        """Process what is stored but not processed yet (all, or at most `limit`): the alerts queued
+        and how many items are left."""
+        return self._child.run(_process_pending, limit)
 
     def close(self) -> None:
         self._child.close()
