@@ -32,7 +32,7 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
         from bot.slack.app import Deps, build_app, make_client, make_sender
         from bot.slack.desk_process import DeskProcess
 
-        desk = DeskProcess(settings.db_path)  # answers are CPU work: off the process that acknowledges
+        desk = DeskProcess(settings.db_path, admins=slack.admins)  # answers are CPU work: off the process that acknowledges
         client = make_client(slack)
         sender = make_sender(db, desk, client, slack)
         deps = Deps(db=db, desk=desk, settings=settings, slack=slack, sender=sender)

@@ -61,3 +61,30 @@ def ledger_version(db, incident_id: int) -> int:
     """Bumped by triggers whenever the incident's ledger changes; -1 for an unknown incident."""
     row = db.execute("select ledger_version from incidents where id = ?", [incident_id]).fetchone()
     return row[0] if row else -1
+
+
+def all_incidents(db) -> dict[int, Incident]:
+    """Every incident ever tracked, untracked ones included, oldest first."""
+    with db.lock:
+        rows = list(db.query("select * from incidents order by id"))
+    return {row["id"]: row_to_incident(row) for row in rows}
+
+
+def untracked_slugs(db) -> set[str]:
+    with db.lock:
+        return {row["slug"] for row in db.query("select slug from incidents where removed_at is not null")}
+
+
+def earliest_match(db, incident_id: int):
+    """Publication time of the incident's earliest matched item, or None."""
+    from db.connection import from_iso
+
+    with db.lock:
+        row = db.execute("select min(items.published) from matches join items on items.id = matches.item_id"
+                         " where matches.incident_id = ? and matches.status = 'matched'", [incident_id]).fetchone()
+    return from_iso(row[0]) if row and row[0] else None
+
+
+def set_since(db, incident_id: int, since) -> None:
+    with writing(db):
+        db.execute("update incidents set since = ? where id = ?", [since.isoformat(), incident_id])

@@ -194,17 +194,18 @@ def item_title(db, item_id: int) -> str | None:
     return row[0] if row else None
 
 
-def item_ids_in_window(db, *, query: str, since: str, before: str | None) -> list[int]:
-    """Processed items matching a full-text query, published in [since, before)."""
-    params = [query, since]
-    until = ""
+def item_ids_in_window(db, *, query: str | None, since: str, before: str | None) -> list[int]:
+    """Items published in [since, before), processed or not, matching a full-text query when one is given."""
+    where, params = ["items.published >= ?"], [since]
     if before:
-        until = " and items.published < ?"
+        where.append("items.published < ?")
         params.append(before)
+    if query:
+        where.append("items.id in (select rowid from items_fts where items_fts match ?)")
+        params.append(query)
     with db.lock:
-        return [r[0] for r in db.execute(
-            "select items.id from items where items.id in (select rowid from items_fts where items_fts match ?)"
-            f" and items.published >= ?{until} and items.processed_at is not null order by items.id", params)]
+        return [r[0] for r in db.execute(f"select items.id from items where {' and '.join(where)} order by items.id",
+                                         params)]
 
 
 def items_by_id(db, ids: list[int]) -> list[dict]:

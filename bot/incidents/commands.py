@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from bot.incidents.gazetteer import fold
 from bot.models import Incident
@@ -23,11 +23,12 @@ class Command:
 
 # Dispatchers look sub-commands up here; render.render_help() prints this very table.
 COMMANDS: tuple[Command, ...] = (
-    Command("track", "/incident track <name> keywords: a, b since: YYYY-MM-DD [until: …] [aliases: …] "
+    Command("track", "/incident track <name> [keywords: a, b] [since: 17 September 2024] [until: …] [aliases: …] "
             "[places: …] [actors: …] [channel: #desk]",
             "Start tracking an incident; items already stored are matched at once.", needs_incident=False),
     Command("untrack", "/incident untrack <name>", "Stop tracking an incident (its ledger is kept)."),
-    Command("list", "/incident list", "Every tracked incident with its window and channel.", needs_incident=False),
+    Command("list", "/incident list [--all]", "Every tracked incident with its window and channel; --all adds "
+            "the untracked ones, whose ledgers stay reachable by slug.", needs_incident=False),
     Command("summary", "/incident <name>", "Leading figures, latest change and number of sources."),
     Command("toll", "/incident <name> toll", "Casualty figures per source, range, disputes and claims kept apart."),
     Command("timeline", "/incident <name> timeline", "How the figures changed, in publication order."),
@@ -35,6 +36,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", "/incident help", "This help.", needs_incident=False),
 )
 COMMAND_NAMES = {c.name for c in COMMANDS}
+DEFAULT_LOOK_BACK_DAYS = 7  # track without since: the earliest matching story of the last week
 _VIEWS = ("toll", "timeline", "sources", "summary")
 
 # Field labels of the track command, with the spellings editors type.
@@ -102,8 +104,9 @@ def parse_track_args(text: str, *, today: date, taken: frozenset[str] | set[str]
         key = _FIELDS[label.group(1).lower()]
         value = text[label.end():end].strip()
         fields[key] = f"{fields[key]}, {value}" if key in fields and key not in ("since", "until") else value
-    since = _parse_date(fields["since"], field="since") if fields.get("since") else today
-    until = _parse_date(fields["until"], field="until") if fields.get("until") else None
+    since = _parse_date(fields["since"], field="since", today=today) if fields.get("since") else \
+        today - timedelta(days=DEFAULT_LOOK_BACK_DAYS)
+    until = _parse_date(fields["until"], field="until", today=today) if fields.get("until") else None
     if until is not None and until < since:
         raise CommandError(f"until ({until}) is before since ({since}).")
     slug = fields.get("slug") or slugify(name, since=since, taken=taken)
@@ -187,11 +190,21 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p in parts if p))
 
 
-def _parse_date(value: str, *, field: str) -> date:
+def _parse_date(value: str, *, field: str, today: date) -> date:
+    """Dates as editors write them: 2024-09-17, 17 September 2024, 17 septembre, Sep 17, yesterday."""
+    value = value.strip()
     try:
-        return date.fromisoformat(value.strip())
+        return date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"{field}: expected a date like 2024-09-17, got {value.strip()!r}.") from None
+        pass
+    import dateparser  # a second to import: only when an editor writes a date in words
+
+    parsed = dateparser.parse(value, languages=["en", "fr", "de"], settings={
+        "RELATIVE_BASE": datetime.combine(today, datetime.min.time()), "DATE_ORDER": "DMY",
+        "PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["day"]})
+    if parsed is None:
+        raise CommandError(f"{field}: a date like 2024-09-17 or 17 September 2024, not {value!r}.")
+    return parsed.date()
 
 
 def _parse_channel(value: str | None) -> str | None:

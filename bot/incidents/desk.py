@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 from bot.incidents import render
-from bot.incidents.commands import CommandError, parse_command, parse_track_args, resolve_incident
+from bot.incidents.commands import (DEFAULT_LOOK_BACK_DAYS, CommandError, parse_command, parse_track_args,
+                                    resolve_incident)
+from bot.incidents.gazetteer import fold
 from bot.incidents.matching import Matcher
 from bot.models import Incident
 from bot.incidents.processing import IncidentProcessor, ProcessOutcome
@@ -18,7 +20,8 @@ from db import from_iso
 from db import ledger as ledger_queries
 from db.audit import audit
 from db.connection import writing
-from db.incidents import active_incidents, incidents_version, insert_incident, taken_slugs, untrack_incident
+from db.incidents import (active_incidents, all_incidents, earliest_match, incidents_version, insert_incident,
+                          set_since, taken_slugs, untrack_incident, untracked_slugs)
 from db.items import item_ids_in_window, item_title
 
 
@@ -46,8 +49,8 @@ def verified_figures(entries) -> dict[tuple[str, str, str], str]:
 class Desk:
     """Answers /incident commands; owns the processor so tracking and polling share one matcher."""
 
-    def __init__(self, db, *, processor: IncidentProcessor | None = None):
-        self.db = db
+    def __init__(self, db, *, processor: IncidentProcessor | None = None, admins: frozenset[str] = frozenset()):
+        self.db, self.admins = db, admins
         self._processor = processor
         self.tolls = TollCache(db)
         self._incidents: tuple[tuple, dict[int, Incident]] | None = None
@@ -73,6 +76,9 @@ class Desk:
             if command.command == "help":
                 return Reply(render.render_help())
             if command.command == "list":
+                if command.args.strip() == "--all":
+                    return Reply(render.render_list(list(all_incidents(self.db).values()),
+                                                    untracked=untracked_slugs(self.db)))
                 return Reply(render.render_list(list(self.incidents().values())))
             if command.command == "track":
                 return self.track(command.args, user=user, today=today or datetime.now(timezone.utc).date())
@@ -82,10 +88,7 @@ class Desk:
                 return found
             incident_id, incident = found
             if command.command == "untrack":
-                untrack_incident(self.db, incident_id)
-                self.processor.refresh()
-                return Reply(f"Stopped tracking {incident.name} ({incident.slug}). Its ledger is kept.",
-                             incident=incident.slug)
+                return self.untrack(incident_id, incident, user=user)
             reply = Reply(self.view(command.command, incident_id, incident), incident=incident.slug,
                           view=command.command)
             if command.command == "toll":
@@ -97,6 +100,11 @@ class Desk:
 
     def _resolve(self, name: str) -> tuple[int, Incident] | Reply:
         incidents = self.incidents()
+        if name.strip().lower() not in {i.slug for i in incidents.values()}:
+            # An untracked incident's ledger stays reachable by its exact slug.
+            untracked = {i: inc for i, inc in all_incidents(self.db).items() if inc.slug == name.strip().lower()}
+            if untracked:
+                return next(iter(untracked.items()))
         resolution = resolve_incident(name, incidents.values())
         if resolution.incident is None:
             return Reply(render.render_candidates(name, resolution.candidates), ok=False,
@@ -193,23 +201,71 @@ class Desk:
         ) for row in rows]
 
     def track(self, args: str, *, user: str | None, today: date) -> Reply:
-        """Start tracking, then look back through stored items so the toll is right from the first answer."""
+        """Start tracking, then look back through stored items so the toll is right from the first answer.
+
+        Forgiving: the name counts as a keyword; without since: the incident starts at its earliest
+        matching story of the last DEFAULT_LOOK_BACK_DAYS days (and says so); the same track line
+        twice answers with the incident already tracked.
+        """
         incident = parse_track_args(args, today=today, taken=taken_slugs(self.db), created_by=user)
-        if not (incident.keywords or incident.aliases or incident.places or incident.actors):
-            raise CommandError("Give at least one keyword, e.g. `keywords: bamako, JNIM`, so items can be matched.")
-        incident_id = insert_incident(self.db, incident)
+        given_since = "since:" in args.lower()
+        same = self._same_as(incident, given_since=given_since)
+        if same is not None:
+            return Reply(f"Already tracking {same.name} ({same.slug}) since {same.since}; nothing changed.",
+                         incident=same.slug)
+        with writing(self.db):
+            incident_id = insert_incident(self.db, incident)
+            audit(self.db, actor=user or "cli", action="incident_track", target=f"incident:{incident_id}",
+                  detail={"slug": incident.slug, "line": args[:500]})
         self.processor.refresh()
         outcome = self.look_back(incident_id, incident)
-        return Reply(f"Now tracking {incident.name} ({incident.slug}) since {incident.since}"
+        note = ""
+        if not given_since:
+            earliest = earliest_match(self.db, incident_id)
+            start = earliest.date() if earliest else today
+            set_since(self.db, incident_id, start)
+            self.processor.refresh()
+            incident = self.incidents()[incident_id]
+            note = (f" (no since: given, so from its earliest matching story of the last {DEFAULT_LOOK_BACK_DAYS} days)"
+                    if earliest else " (no since: given and no matching story in the last "
+                                     f"{DEFAULT_LOOK_BACK_DAYS} days, so from today)")
+        return Reply(f"Now tracking {incident.name} ({incident.slug}) since {incident.since}{note}"
                      f"{' in ' + incident.channel if incident.channel else ''}. "
                      f"{outcome.matches} stored item(s) matched.", incident=incident.slug)
 
+    def untrack(self, incident_id: int, incident: Incident, *, user: str | None) -> Reply:
+        """For the editor who tracked it or an admin (the command line is the operator's own)."""
+        if user is not None and user != incident.created_by and user not in self.admins:
+            return Reply(f"Only the editor who tracked {incident.name} or an admin can untrack it.", ok=False,
+                         incident=incident.slug)
+        with writing(self.db):
+            untrack_incident(self.db, incident_id)
+            audit(self.db, actor=user or "cli", action="incident_untrack", target=f"incident:{incident_id}",
+                  detail={"slug": incident.slug})
+        self.processor.refresh()
+        return Reply(f"Stopped tracking {incident.name} ({incident.slug}). Its ledger is kept: "
+                     f"/incident {incident.slug} toll still answers.", incident=incident.slug)
+
+    def _same_as(self, new: Incident, *, given_since: bool) -> Incident | None:
+        """A tracked incident with the same name and terms (and the same start, when one was given)."""
+        def terms(i: Incident) -> tuple:
+            return (fold(i.name), *(frozenset(fold(t) for t in ts) for ts in (i.keywords, i.aliases, i.places,
+                                                                              i.actors)))
+        for existing in self.incidents().values():
+            if terms(existing) == terms(new) and (not given_since or existing.since == new.since):
+                return existing
+        return None
+
     def look_back(self, incident_id: int, incident: Incident) -> ProcessOutcome:
-        """Attach items already stored: full-text search for the incident's terms within its window."""
+        """Attach items already stored, processed or not yet: those within the incident's window whose text
+        holds one of its terms (full-text search), or every item of the window when it has none."""
         query = Matcher([incident]).fts_query(incident.slug)
         outcome = ProcessOutcome()
-        if not query:
-            return outcome
+        before = date.fromordinal(incident.until.toordinal() + 1).isoformat() if incident.until else None
+        ids = item_ids_in_window(self.db, query=query or None, since=incident.since.isoformat(), before=before)
+        for item_id in ids:
+            self.processor.process_item(item_id, outcome=outcome, only={incident_id}, backfill=True)
+        return outcome
         before = date.fromordinal(incident.until.toordinal() + 1).isoformat() if incident.until else None
         ids = item_ids_in_window(self.db, query=query, since=incident.since.isoformat(), before=before)
         for item_id in ids:

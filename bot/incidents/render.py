@@ -128,15 +128,15 @@ def render_sources(incident: Incident, rows: Sequence[SourceRow], *, tz: tzinfo 
     return "\n".join(lines)
 
 
-def render_list(incidents: Iterable[Incident]) -> str:
-    """'/incident list': every tracked incident, its window, channel and other names."""
+def render_list(incidents: Iterable[Incident], *, untracked: set[str] = frozenset()) -> str:
+    """'/incident list': every tracked incident (with --all, the untracked too), window, channel, other names."""
     incidents = sorted(incidents, key=lambda i: (i.since, i.slug))
     if not incidents:
-        return "No incident is tracked. Start one with /incident track <name> keywords: … since: YYYY-MM-DD"
-    lines = [f"Tracked incidents ({len(incidents)}):"]
+        return "No incident is tracked. Start one with /incident track <name> keywords: … since: 17 September 2024"
+    lines = [f"{'Incidents' if untracked else 'Tracked incidents'} ({len(incidents)}):"]
     for i in incidents:
         window = f"since {i.since.isoformat()}" + (f" until {i.until.isoformat()}" if i.until else "")
-        parts = [f"• {i.slug} — {i.name}", window]
+        parts = [f"• {i.slug} — {i.name}" + (" (untracked)" if i.slug in untracked else ""), window]
         if i.channel:
             parts.append(i.channel)
         if i.aliases:

@@ -20,20 +20,20 @@ WARM_EVERY_SECONDS = 2
 _desk = None
 
 
-def _start(db_path: str) -> None:
+def _start(db_path: str, admins: frozenset[str] = frozenset()) -> None:
     global _desk
     become_background()
     from db import open_database
 
-    _desk = prepare_desk(open_database(db_path, migrate=False))
+    _desk = prepare_desk(open_database(db_path, migrate=False), admins=admins)
     threading.Thread(target=_keep_warm, args=(_desk,), name="warm-tolls", daemon=True).start()
 
 
-def prepare_desk(db):
+def prepare_desk(db, *, admins: frozenset[str] = frozenset()):
     """A Desk ready to answer at once: matcher built, every toll computed, start-up objects frozen."""
     from bot.incidents.desk import Desk
 
-    desk = Desk(db)
+    desk = Desk(db, admins=admins)
     desk.processor  # build the matcher now, not during the first /incident track
     desk.warm()
     # The gazetteer and matcher are hundreds of thousands of long-lived objects: keep them out of
@@ -66,8 +66,8 @@ def _call(method: str, args: tuple, kwargs: dict):
 class DeskProcess:
     """Same methods as Desk for what Slack needs: ask, detach, judge_claim, incidents_of_claim, messages."""
 
-    def __init__(self, db_path):
-        self._child = Child(_start, str(db_path))
+    def __init__(self, db_path, *, admins: frozenset[str] = frozenset()):
+        self._child = Child(_start, str(db_path), frozenset(admins))
 
     def _run(self, method: str, *args, **kwargs):
         return self._child.run(_call, method, args, kwargs)
