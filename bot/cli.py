@@ -12,12 +12,12 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from bot.config import FeedsFileError, Settings, load_feeds, load_settings
+from bot.config import DEFAULT_DB, FeedsFileError, Settings, load_feeds, load_settings
 from bot.ingest.fetch import make_client
 from bot.ingest.pipeline import PollResult
 from bot.ingest.poller import poll_all
 from bot.incidents.processing import IncidentProcessor
-from db import open_database
+from db import open_database, utc_now_iso
 from db.feeds import active_feeds, feed_health, get_feed_row, sync_file_feeds
 from db.items import items_by_id, search_items
 from db.outbox import alerts_with_slugs
@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    # APScheduler logs every job run ("Running job … reload_feeds" every few seconds): only with -v.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     settings = load_settings(db=args.db, feeds=args.feeds)
     try:
         return args.handler(args, settings) or 0
@@ -106,11 +108,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _prepare(settings: Settings):
-    """Validate feeds.yaml, open the database and bring its feeds table in line with the file."""
+def _prepare(settings: Settings, *, one_off: bool = False):
+    """Validate feeds.yaml, open the database and bring its feeds table in line with the file.
+
+    A one-off command (poll --once) adds and updates the file's feeds but removes none: polling once
+    with another file must not stop the feeds the running bot polls. What changed is said.
+    """
     feeds = load_feeds(settings.feeds_path)
     db = open_database(settings.db_path)
-    sync_file_feeds(db, feeds)
+    changes = sync_file_feeds(db, feeds, remove_missing=not one_off)
+    said = [f"{what} {', '.join(ids)}" for what, ids in changes.items() if ids]
+    if said:
+        print(f"{settings.feeds_path}: " + "; ".join(said), flush=True)
     return db
 
 
@@ -150,7 +159,7 @@ def cmd_alerts_decide(args, settings: Settings) -> int:
 
 
 def cmd_poll(args, settings: Settings) -> int:
-    db = _prepare(settings)
+    db = _prepare(settings, one_off=True)
     feeds = active_feeds(db)
     if args.feed:
         feeds = [f for f in feeds if f.id == args.feed]
@@ -212,6 +221,15 @@ def print_new_items(db, result: PollResult) -> None:
         print(f"  {label} {row['published']} [{row['feed_id']}] {row['title']}  {row['link'] or ''}", flush=True)
 
 
+
+def interval_words(seconds: int) -> str:
+    """3600 → '1h', 600 → '10m', 90 → '90s': as feeds.yaml says it."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def cmd_feeds_list(args, settings: Settings) -> int:
     db = open_database(settings.db_path)
     health = feed_health(db)
@@ -222,12 +240,12 @@ def cmd_feeds_list(args, settings: Settings) -> int:
         state = "paused" if not feed.enabled else ("STALE" if feed.stale else "ok")
         if feed.consecutive_failures:
             state = f"FAILING x{feed.consecutive_failures}"
-        print(f"{feed.id:<24} {state:<12} every {feed.interval_seconds}s  {feed.items_total} items"
+        print(f"{feed.id:<24} {state:<12} every {interval_words(feed.interval_seconds)}  {feed.items_total} items"
               f" ({feed.items_per_day}/day)  last ok: {feed.last_success_at or 'never'}")
         print(f"{'':<24} {feed.url}")
         if feed.last_error:
             print(f"{'':<24} last error {feed.last_error_at}: {feed.last_error}")
-        if feed.next_poll_after:
+        if feed.next_poll_after and feed.next_poll_after > utc_now_iso():  # a first failure does not back off
             print(f"{'':<24} backing off until {feed.next_poll_after}")
     return 0
 
@@ -300,6 +318,9 @@ DEMO_TRACK = ("/incident track Bamako attacks keywords: bamako, gendarmerie scho
               "channel: #mali-desk")
 
 
+DEMO_DB = DEFAULT_DB.parent / "demo.db"  # kept after the demo, so its answers can be asked again
+
+
 def cmd_demo(args, settings: Settings) -> int:
     from bot.demo import DEMO_STEPS, seed_feeds_yaml, seed_routes
     from bot.incidents.desk import Desk
@@ -308,7 +329,10 @@ def cmd_demo(args, settings: Settings) -> int:
     with LocalServer() as server, tempfile.TemporaryDirectory() as tmp:
         feeds_path = Path(tmp) / "feeds.yaml"
         feeds_path.write_text(seed_feeds_yaml(f"http://127.0.0.1:{server.port}"), encoding="utf-8")
-        db_path = Path(args.db) if args.db else Path(tmp) / "demo.db"
+        db_path = Path(args.db) if args.db else DEMO_DB
+        if not args.db:  # the demo's own database: each run starts it afresh, and keeps it afterwards
+            for leftover in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+                leftover.unlink(missing_ok=True)
         demo_settings = load_settings(db=str(db_path), feeds=str(feeds_path))
         print(f"Incident Desk demo: the founding articles served as feeds on http://127.0.0.1:{server.port}/feeds/,")
         print("each appearing at its publication date; the bot polls on each day coverage moved.\n")
@@ -324,6 +348,12 @@ def cmd_demo(args, settings: Settings) -> int:
         print("\n> python -m bot feeds list")
         cmd_feeds_list(args, demo_settings)
         print("\nThe first poll of a feed is its backlog: stored and counted in the toll, not alerted.")
+        print(f"\nThe demo's database is kept at {db_path}. Try next:")
+        for line in (f'.venv/bin/python -m bot --db {db_path} ask "/incident bamako toll"',
+                     f'.venv/bin/python -m bot --db {db_path} ask "/incident list --all"',
+                     f'.venv/bin/python -m bot --db {db_path} items --search Bamako',
+                     '.venv/bin/python -m bot claims "Le bilan est passé de 25 à 40 morts, selon le ministère."'):
+            print(f"  {line}")
         if args.serve:
             return cmd_run(args, demo_settings)
     return 0

@@ -14,8 +14,10 @@ STALE_AFTER_INTERVALS = 3
 STALE_MINIMUM = timedelta(hours=1)
 
 
-def sync_file_feeds(db, feeds: list[FeedConfig]) -> dict[str, list[str]]:
-    """Make the feeds table match feeds.yaml for file-managed feeds; poll state and history are kept."""
+def sync_file_feeds(db, feeds: list[FeedConfig], *, remove_missing: bool = True) -> dict[str, list[str]]:
+    """Make the feeds table match feeds.yaml for file-managed feeds; poll state and history are kept.
+
+    `remove_missing=False` (a one-off poll with some file) adds and updates but removes nothing."""
     now = utc_now_iso()
     wanted = {feed.id: feed for feed in feeds}
     changes = {"added": [], "changed": [], "removed": []}
@@ -31,7 +33,7 @@ def sync_file_feeds(db, feeds: list[FeedConfig]) -> dict[str, list[str]]:
                 db["feeds"].update(feed.id, {**values, "removed_at": None})
                 changes["changed"].append(feed.id)
         for feed_id, row in existing.items():
-            if row["origin"] == "file" and feed_id not in wanted and not row["removed_at"]:
+            if remove_missing and row["origin"] == "file" and feed_id not in wanted and not row["removed_at"]:
                 # Kept, not deleted: its items and history stay browsable.
                 db["feeds"].update(feed_id, {"removed_at": now, "enabled": 0})
                 changes["removed"].append(feed_id)

@@ -118,3 +118,23 @@ def test_alerts_list_shows_what_is_held_back_and_send_or_drop_decides_once(tmp_p
 def test_items_of_an_unknown_feed_names_it_and_exits_2(tmp_path):
     result = run_cli("--db", str(tmp_path / "x.db"), "items", "--feed", "nope")
     assert result.returncode == 2 and "no feed 'nope'" in result.stderr
+
+
+def test_a_one_off_poll_with_another_file_removes_no_feed(tmp_path):
+    db = tmp_path / "x.db"
+    main = tmp_path / "feeds.yaml"
+    main.write_text("feeds:\n  - id: alpha\n    url: http://127.0.0.1:9/a.xml\n  - id: beta\n    url: http://127.0.0.1:9/b.xml\n")
+    other = tmp_path / "other.yaml"
+    other.write_text("feeds:\n  - id: gamma\n    url: http://127.0.0.1:9/c.xml\n")
+    assert run_cli("--db", str(db), "--feeds", str(main), "poll", "--once").returncode == 0
+    result = run_cli("--db", str(db), "--feeds", str(other), "poll", "--once")
+    assert "added gamma" in result.stdout
+    listed = run_cli("--db", str(db), "--feeds", str(main), "feeds", "list").stdout
+    assert "alpha" in listed and "beta" in listed  # still polled by the running bot
+
+
+def test_the_demo_keeps_its_database_and_says_what_to_try_next(tmp_path):
+    db = tmp_path / "demo.db"
+    result = run_cli("--db", str(db), "demo")
+    assert result.returncode == 0 and f"kept at {db}" in result.stdout
+    assert "77" in run_cli("--db", str(db), "ask", "/incident bamako toll").stdout

@@ -83,16 +83,25 @@ def disputes(leading: Standing | None, standings: tuple[Standing, ...], apart: t
     return tuple(out)
 
 
+_TIER_WORDS = {1: "official, medical and UN/NGO figures", 2: "security sources and witnesses",
+               3: "leaked documents", 4: "unattributed reports"}
+
+
 def why(leading: Standing | None, standings: tuple[Standing, ...]) -> str:
-    """'official, best-sourced whole-event figure; 2 other classes lower, 1 higher'."""
+    """'Official sources lead: the best-sourced tier that reported (official, medical and UN/NGO figures),
+    its most conservative figure; 2 less well-sourced classes lower, 1 higher'."""
     if leading is None:
         return ""
-    others = [s for s in standings if s is not leading and s.figure.numeric]
+    tier = TIER[leading.source]
+    same = [s for s in standings if s is not leading and s.figure.numeric and TIER.get(s.source) == tier]
+    others = [s for s in standings if s is not leading and s.figure.numeric and TIER.get(s.source) != tier]
     point = leading.figure.number
+    kind = "the highest lower bound" if leading.figure.qualifier in LOWER_BOUNDS else "the most conservative figure"
+    text = f"{source_label(leading.source)} lead: the best-sourced tier that reported ({_TIER_WORDS[tier]})"
+    text += f", {kind} of its {len(same) + 1} classes" if same else ""
     lower = sum(1 for s in others if (s.figure.number or 0) < point)
     higher = sum(1 for s in others if (s.figure.number or 0) > point)
-    tier = {1: "best-sourced", 2: "attributed", 3: "unverifiable", 4: "unattributed"}[TIER[leading.source]]
-    kind = "highest lower bound" if leading.figure.qualifier in LOWER_BOUNDS else "most conservative"
-    counts = [f"{n} other class{'es' if n > 1 else ''} {word}" for n, word in ((lower, "lower"), (higher, "higher")) if n]
-    return f"{source_label(leading.source)}: {kind} whole-event figure of the {tier} sources" + \
-        (f"; {', '.join(counts)}" if counts else "")
+    counts = [f"{n} {word}" for n, word in ((lower, "lower"), (higher, "higher")) if n]
+    if counts:
+        text += f"; less well-sourced classes: {', '.join(counts)}"
+    return text

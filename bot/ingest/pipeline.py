@@ -119,7 +119,7 @@ def _failure(db, feed: FeedConfig, row: dict, fetched: FetchResult, reason: str,
     failures = (row.get("consecutive_failures") or 0) + 1
     delay = backoff_seconds(failures, interval=feed.interval_seconds, cap=settings.backoff_cap_seconds,
                             retry_after=fetched.retry_after, rng=rng)
-    logger.warning("feed poll failed: %s", reason, extra={"feed_id": feed.id, "failures": failures})
+    logger.warning("feed %s: poll failed (%d in a row): %s", feed.id, failures, reason, extra={"feed_id": feed.id, "failures": failures})
     result = PollResult(feed.id, "error", error=reason, http_status=fetched.http_status)
     state = {"last_error": reason, "last_error_at": started, "consecutive_failures": failures,
              "next_poll_after": to_iso(now + timedelta(seconds=delay))}

@@ -159,7 +159,12 @@ def _metric_blocks(metric: str, mt: MetricToll, *, verified, tz) -> list:
         fields.append(MarkdownTextObject(text=clip(figure_cell(standing, verified_by=verified.get(key)), FIELD_LIMIT)))
     for start in range(0, len(fields), 10):  # a section holds at most ten fields
         blocks.append(SectionBlock(fields=fields[start:start + 10]))
-    notes = [f":warning: {escape(d)}" for d in mt.disputes]
+    notes = [f"_{escape(mt.why)}_"] if mt.why else []
+    notes += [f"including {escape(p.figure.text)} ({escape(p.who or 'a part of the toll')}; "
+              f"{escape(source_words(p.source))})" for p in mt.parts]
+    notes += [f"and {escape(a.figure.text)} attackers, per {escape(source_words(a.source))} (not in the toll)"
+              for a in mt.attackers]
+    notes += [f":warning: {escape(d)}" for d in mt.disputes]
     notes += [f":loudspeaker: *Claimed by the armed group, not in the range:* {escape(c.figure.text)}"
               f" ({link(c.link, 'source')}, {when(c.since, tz=tz, time=False)})" for c in mt.apart]
     if notes:
