@@ -1,8 +1,10 @@
 """Matching throughput against 10 to 500 active incidents: items per second should stay flat.
 
-Run: .venv/bin/python bench/bench_matching.py [--items 5000] [--counts 10,50,100,200,500]
+Run: .venv/bin/python bench/bench_matching.py [--items 5000] [--counts 10,50,100,200,500] [--profiles]
 Items and incidents are generated (seeded, so runs compare) from the gazetteer: real place and actor
 names, event words and filler, about 2,500 characters per item like a wire story. Loops are bounded.
+--profiles gives every incident a learned profile (bot/incidents/profile.py) of 40 place and actor names,
+and counts every item into the background first, as processing does: the cost of the profile path.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.incidents.gazetteer import load_gazetteer  # noqa: E402
+from bot.incidents import profile as profiles  # noqa: E402
+from bot.incidents.gazetteer import fold, load_gazetteer  # noqa: E402
 from bot.incidents.matching import Matcher  # noqa: E402
 from bot.models import Incident, Item  # noqa: E402
 
@@ -65,12 +68,27 @@ def make_items(count: int, *, rng: random.Random) -> list[Item]:
     return items
 
 
+def learned_profiles(incidents: list[Incident], *, rng: random.Random) -> dict[str, dict]:
+    """A learned profile per incident: 40 single-word place and actor names, each seen in 5 matched items."""
+    g = load_gazetteer()
+    names = sorted({w for p in g.places.values() if p.kind in ("town", "country") for w in fold(p.name).split()
+                    if len(w) >= profiles.MIN_LEN} | {w for a in g.actors.values() for w in fold(a.name).split()})
+    states = {}
+    for incident in incidents:
+        state = profiles.new_state()
+        for _ in range(5):
+            state = profiles.learn(state, frozenset(rng.sample(names, 40)))
+        states[incident.slug] = state
+    return states
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=5000)
     parser.add_argument("--counts", default="10,50,100,200,500")
     parser.add_argument("--repeat", type=int, default=3, help="best of N timed passes")
     parser.add_argument("--open-ended", action="store_true", help="incidents without an end date (worst case)")
+    parser.add_argument("--profiles", action="store_true", help="every incident with a learned profile")
     args = parser.parse_args()
     rng = random.Random(20240917)
     t0 = time.perf_counter()
@@ -84,12 +102,22 @@ def main() -> None:
         incidents = make_incidents(count, rng=random.Random(count), open_ended=args.open_ended)
         t0 = time.perf_counter()
         matcher = Matcher(incidents)
+        if args.profiles:
+            for slug, state in learned_profiles(incidents, rng=random.Random(count)).items():
+                matcher.set_profile(slug, state)
         build = time.perf_counter() - t0
         best = float("inf")
         found = 0
         for _ in range(max(1, args.repeat)):
             t0 = time.perf_counter()
-            found = sum(len(matcher.match(item)) for item in items)
+            if args.profiles:
+                found = 0
+                for item in items:
+                    words = matcher.item_words(item)
+                    profiles.observe(matcher.background, words, item.published.date())
+                    found += len(matcher.match(item, words=words))
+            else:
+                found = sum(len(matcher.match(item)) for item in items)
             best = min(best, time.perf_counter() - t0)
         print(f"{count:>9} {build:>8.2f} {len(items) / best:>9.0f} {found:>8}")
 

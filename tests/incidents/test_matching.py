@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -218,13 +218,16 @@ def test_track_command_takes_every_field_and_slack_channel_escapes():
     assert incident.keywords == ("kati",) and incident.created_by == "U1"
 
 
-def test_track_without_since_starts_today():
-    assert parse_track_args("Gao ambush keywords: gao", today=date(2025, 1, 2)).since == date(2025, 1, 2)
+def test_track_without_since_looks_back_a_week():
+    from bot.incidents.commands import DEFAULT_LOOK_BACK_DAYS
+
+    since = parse_track_args("Gao ambush keywords: gao", today=date(2025, 1, 2)).since
+    assert since == date(2025, 1, 2) - timedelta(days=DEFAULT_LOOK_BACK_DAYS)
 
 
 @pytest.mark.parametrize("text,message", [
     ("keywords: bamako since: 2024-09-17", "needs a name"),
-    ("Bamako since: 17/09/2024", "expected a date"),
+    ("Bamako since: whenever it started", "a date like"),
     ("Bamako since: 2024-09-17 until: 2024-09-01", "before since"),
 ])
 def test_track_command_errors_are_explained(text, message):
@@ -324,3 +327,166 @@ def test_incident_named_after_a_place_does_not_turn_the_place_into_topic_evidenc
     passports = make_item("Mali begins issuing new passports", "The ministry in Bamako said on Monday.")
     assert matcher.match(passports) == []
     assert slugs(matcher.match(make_item("Gunmen attack Bamako airport"))) == ["bamako"]
+
+
+# --- any kind of incident: event vocabulary in English, French and German -----------------------------
+
+def track(text: str) -> Incident:
+    return parse_track_args(text, today=date(2020, 8, 1))
+
+
+@pytest.mark.parametrize("title,body", [
+    ("Soldiers detain Mali's president in apparent coup", "Mutineers seized the Kati base near Bamako."),
+    ("Mali : les putschistes promettent une transition", "La junte a pris le pouvoir à Bamako mardi."),
+    ("Militärputsch in Mali", "Meuternde Soldaten haben in Bamako den Präsidenten festgesetzt."),
+])
+def test_a_coup_is_an_event_in_english_french_and_german(title, body):
+    coup = track("Mali coup keywords: Mali, coup since: 2020-08-18 until: 2020-09-01")
+    assert slugs(Matcher([coup]).match(make_item(title, body, published=date(2020, 8, 19)))) == ["mali-coup"]
+
+
+@pytest.mark.parametrize("incident,title,body", [
+    ("Karachi PIA plane crash keywords: Karachi since: 2020-05-22",
+     "Karachi: airliner came down on a residential area", "The wreckage of the Airbus lay between houses."),
+    ("Karachi PIA plane crash keywords: Karachi since: 2020-05-22",
+     "Karachi : l'avion s'est écrasé sur un quartier résidentiel", "Les boîtes noires ont été retrouvées."),
+    ("Beirut port explosion keywords: Beirut since: 2020-05-22",
+     "Beirut: Druckwelle zerstört Hafenviertel", "Die Explosion war kilometerweit zu hören."),
+    ("Nova Scotia shooting keywords: Nova Scotia since: 2020-05-22",
+     "Nova Scotia rampage: gunman posed as a police officer", "He opened fire in several villages."),
+    ("Leigh-on-Sea killing keywords: Leigh-on-Sea since: 2020-05-22",
+     "Leigh-on-Sea: MP stabbed at constituency surgery", "A man was arrested at the scene."),
+    ("Jolo bombings keywords: Jolo since: 2020-05-22",
+     "Jolo: dalawang pagsabog sa plaza", "Maraming patay at sugatan."),
+])
+def test_crashes_explosions_shootings_stabbings_are_events_too(incident, title, body):
+    incident = track(incident)
+    assert slugs(Matcher([incident]).match(make_item(title, body, published=date(2020, 5, 23)))) == [incident.slug]
+
+
+def test_poisoning_named_in_the_incident_makes_its_own_kind_count_more_than_another_kind():
+    navalny = Matcher([track("Navalny poisoning keywords: Omsk since: 2020-08-20")])
+    poisoned = navalny.match(make_item("Omsk doctors say no trace of poison", published=date(2020, 8, 21)))
+    crash = navalny.match(make_item("Omsk: a lorry crashed into a bus", published=date(2020, 8, 21)))
+    assert poisoned and "event:poison" in poisoned[0].terms
+    assert not crash or crash[0].score < poisoned[0].score
+
+
+def test_the_incidents_name_counts_as_a_keyword():
+    navalny = Matcher([track("Navalny poisoning since: 2020-08-20")])
+    matches = navalny.match(make_item("Navalny flown to Berlin in a coma", published=date(2020, 8, 22)))
+    assert slugs(matches) == ["navalny-poisoning"] and "keyword:Navalny" in matches[0].terms
+    amess = Matcher([track("David Amess killing keywords: Leigh-on-Sea since: 2020-08-20")])
+    assert "keyword:David Amess" in amess.match(
+        make_item("Tributes paid to Sir David Amess", published=date(2020, 8, 22)))[0].terms
+
+
+def test_mali_inside_somalia_is_not_mali():
+    coup = Matcher([track("Mali coup keywords: Mali, coup, Bamako since: 2020-08-18 until: 2020-09-01")])
+    item = make_item("Hotel Assault in Somalia's Capital Raises Fresh Questions About Al-Shabaab",
+                     "Gunmen stormed a hotel in Mogadishu; a coup attempt is not suspected.", published=date(2020, 8, 19))
+    assert coup.match(item) == []
+
+
+def test_a_covid_hospital_story_is_not_the_kabul_maternity_ward_attack():
+    kabul = Matcher([track("Kabul maternity ward attack keywords: Kabul, maternity, hospital "
+                           "since: 2020-05-12 until: 2020-05-26")])
+    covid = make_item("Coronavirus: Weston General Hospital halts admissions", "Patients were sent elsewhere.",
+                      published=date(2020, 5, 25))
+    attack = make_item("Gunmen storm maternity hospital", "Mothers and newborns were killed in the Afghan capital, Kabul.",
+                       published=date(2020, 5, 13))
+    assert kabul.match(covid) == []
+    assert slugs(kabul.match(attack)) == ["kabul-maternity-ward-attack"]
+
+
+# --- the incident profile: what its coverage says, learned from confident matches ---------------------
+
+def _learning_run(matcher: Matcher, items, *, state=None):
+    """What processing does for each item: count it into the background, match, learn from confident matches."""
+    from bot.incidents import profile
+
+    results = []
+    for item in items:
+        words = matcher.item_words(item)
+        profile.observe(matcher.background, words, item.published.date())
+        matches = matcher.match(item, words=words)
+        for match in matches:
+            if profile.is_confident(match):
+                state = profile.learn(state, words)
+                matcher.set_profile(match.incident, state)
+        results.append(matches)
+    return results, state
+
+
+NAVALNY_TRACK = "Navalny poisoning keywords: Navalny, poisoning, Omsk since: 2020-08-20 until: 2020-09-03"
+NAVALNY_COVERAGE = [
+    ("Navalny poisoning: Germany says Novichok was used", "Tests show the Kremlin critic was poisoned with Novichok."),
+    ("Navalny in a coma after suspected poisoning", "Doctors in Omsk are treating him; allies suspect Novichok."),
+    ("Berlin clinic: Navalny was poisoned", "The Charité says the nerve agent was of the Novichok group."),
+    ("Navalny poisoning: EU demands inquiry", "Ministers said the use of Novichok must be investigated."),
+    ("Kremlin denies role in Navalny poisoning", "Moscow dismissed the Novichok findings."),
+    ("Navalny out of coma", "The Charité said the Novichok victim was responding."),
+]
+OTHER_NEWS = [("Berlin votes on a new budget", "The city parliament met in Berlin."),
+              ("Germany: exports rise", "Economists in Berlin expected growth."),
+              ("Belarus protests go on", "Crowds gathered in Minsk again.")]
+
+
+def test_a_navalny_story_that_says_only_novichok_joins_once_the_profile_learned_it():
+    only_novichok = make_item("Novichok: what we know about the nerve agent",
+                              "The substance was developed in the Soviet Union.", published=date(2020, 9, 2))
+    assert Matcher([track(NAVALNY_TRACK)]).match(only_novichok) == []  # the editor's words alone: no
+    matcher = Matcher([track(NAVALNY_TRACK)])
+    coverage = [make_item(t, b, published=date(2020, 8, 21 + n)) for n, (t, b) in enumerate(NAVALNY_COVERAGE)]
+    others = [make_item(t, b, published=date(2020, 8, 25)) for t, b in OTHER_NEWS]
+    results, state = _learning_run(matcher, [*coverage, *others, only_novichok])
+    assert all(slugs(r) == ["navalny-poisoning"] for r in results[:6])
+    assert state["n"] == 6 and state["seen"]["novichok"] == 6
+    joined = results[-1]
+    assert slugs(joined) == ["navalny-poisoning"] and "profile:novichok" in joined[0].terms
+
+
+def test_a_word_the_whole_news_uses_never_joins_an_item_to_the_profile():
+    matcher = Matcher([track(NAVALNY_TRACK)])
+    coverage = [make_item(t, b, published=date(2020, 8, 21 + n)) for n, (t, b) in enumerate(NAVALNY_COVERAGE)]
+    berlin = [make_item(f"Berlin news {n}", "Berlin city council met.", published=date(2020, 8, 26)) for n in range(8)]
+    coverage = [replace(i, summary=i.content + " The Berlin hospital said so.", content="") for i in coverage]
+    results, state = _learning_run(matcher, [*berlin[:4], *coverage, *berlin[4:]])
+    assert state["seen"]["berlin"] == len(coverage)
+    assert all(r == [] for r in results[-4:])  # "Berlin" is in the coverage, but in far more besides
+
+
+def test_the_profile_learns_only_from_the_editors_evidence_and_its_state_round_trips_as_json():
+    import json
+
+    from bot.incidents import profile
+
+    state = profile.learn(None, frozenset({"novichok", "omsk"}))
+    assert profile.learn(state, frozenset({"novichok"}))["seen"]["novichok"] == 2
+    assert state["seen"]["novichok"] == 1  # learn() returns a new state, the old one is untouched
+    assert json.loads(json.dumps(state)) == state
+    from bot.incidents.matching import Match
+
+    assert not profile.is_confident(Match("navalny", 3.0, ("profile:novichok",)))  # never learns from its joins
+    assert profile.is_confident(Match("navalny", 5.0, ("keyword:Navalny", "event:poisoning")))
+
+
+def test_event_words_come_from_the_data_file_by_kind():
+    from bot.incidents.gazetteer import load_gazetteer
+
+    g = load_gazetteer()
+    assert g.kinds_of("Navalny poisoning") == {"poisoning"} and g.kinds_of("Mali coup") == {"coup"}
+    assert g.kinds_of("Karachi PIA plane crash") == {"crash"} and g.kinds_of("Bamako attacks") == {"attack"}
+    assert g.kinds_of("killed") == frozenset()  # a general kind: every incident accepts it
+    for word in ("putsch", "staatsstreich", "empoisonnement", "vergiftet", "fusillade", "amoklauf", "séisme",
+                 "enlèvement", "entführt", "abgestürzt", "poignardé"):
+        assert g.is_event_word(word), word
+
+
+def test_the_look_back_also_searches_the_words_the_profile_learned():
+    from bot.incidents import profile
+
+    matcher = Matcher([track(NAVALNY_TRACK)])
+    state = profile.learn(profile.learn(None, frozenset({"novichok"})), frozenset({"novichok"}))
+    matcher.set_profile("navalny-poisoning", state)
+    assert '"novichok"' in matcher.fts_query("navalny-poisoning")
