@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="the embedded default: serve the founding articles on 127.0.0.1 and poll them")
     demo.add_argument("--serve", action="store_true", help="keep running the scheduler after the first poll")
     demo.set_defaults(handler=cmd_demo)
+    browse = commands.add_parser("browse", help="the database, read-only, in datasette on 127.0.0.1")
+    browse.add_argument("--port", type=int, default=8001, help="port on 127.0.0.1 (default 8001)")
+    browse.set_defaults(handler=cmd_browse)
     return parser
 
 
@@ -319,6 +322,13 @@ DEMO_TRACK = ("/incident track Bamako attacks keywords: bamako, gendarmerie scho
 
 
 DEMO_DB = DEFAULT_DB.parent / "demo.db"  # kept after the demo, so its answers can be asked again
+
+
+
+def cmd_browse(args, settings: Settings) -> int:
+    from bot.browse import browse
+
+    return browse(Path(settings.db_path), port=args.port)
 
 
 def cmd_demo(args, settings: Settings) -> int:
