@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="the embedded default: serve the founding articles on 127.0.0.1 and poll them")
     demo.add_argument("--serve", action="store_true", help="keep running the scheduler after the first poll")
     demo.set_defaults(handler=cmd_demo)
+    chart = commands.add_parser("chart", help="the toll as a picture (PNG): reported figures over time per source")
+    chart.add_argument("name", help="the incident: slug, alias or unambiguous beginning")
+    chart.add_argument("--out", required=True, help="PNG file to write")
+    chart.set_defaults(handler=cmd_chart)
     browse = commands.add_parser("browse", help="the database, read-only, in datasette on 127.0.0.1")
     browse.add_argument("--port", type=int, default=8001, help="port on 127.0.0.1 (default 8001)")
     browse.set_defaults(handler=cmd_browse)
@@ -325,6 +329,22 @@ DEMO_DB = DEFAULT_DB.parent / "demo.db"  # kept after the demo, so its answers c
 
 
 
+
+def cmd_chart(args, settings: Settings) -> int:
+    from bot.incidents.chart import toll_png
+    from bot.incidents.desk import Desk
+
+    desk = Desk(open_database(settings.db_path))
+    found = desk.chart_view(args.name)
+    if isinstance(found, str):
+        print(found, file=sys.stderr)
+        return 2
+    incident, toll = found
+    Path(args.out).write_bytes(toll_png(toll, title=f"{incident.name} — reported toll"))
+    print(f"wrote {args.out}")
+    return 0
+
+
 def cmd_browse(args, settings: Settings) -> int:
     from bot.browse import browse
 
@@ -358,7 +378,9 @@ def cmd_demo(args, settings: Settings) -> int:
         print("\n> python -m bot feeds list")
         cmd_feeds_list(args, demo_settings)
         print("\nThe first poll of a feed is its backlog: stored and counted in the toll, not alerted.")
-        print(f"\nThe demo's database is kept at {db_path}. Try next:")
+        chart_path = db_path.with_suffix(".png")
+        cmd_chart(argparse.Namespace(name="bamako", out=str(chart_path)), demo_settings)
+        print(f"\nThe demo's database is kept at {db_path}, its toll chart at {chart_path}. Try next:")
         for line in (f'.venv/bin/python -m bot --db {db_path} ask "/incident bamako toll"',
                      f'.venv/bin/python -m bot --db {db_path} ask "/incident list --all"',
                      f'.venv/bin/python -m bot --db {db_path} items --search Bamako',

@@ -121,6 +121,14 @@ class Desk:
                 due += 1
         return due
 
+    def chart_view(self, name: str) -> tuple[Incident, Toll] | str:
+        """The incident and its toll for a chart, or the reply saying which incidents there are."""
+        found = self._resolve(name)
+        if isinstance(found, Reply):
+            return found.text
+        incident_id, incident = found
+        return incident, self.tolls.get(incident_id).toll
+
     def parent_view(self, incident_id: int) -> tuple[Incident, Toll, dict] | None:
         """What the incident thread's parent shows: the current toll, the same computation as the answers."""
         incident = self.incidents().get(incident_id)
