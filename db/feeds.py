@@ -173,3 +173,9 @@ def record_poll(db, feed_id: str, *, state: dict, started: str, finished: str, o
         "INSERT INTO polls (feed_id, started_at, finished_at, outcome, http_status, new_items, updated_items,"
         " error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [feed_id, started, finished, outcome, http_status, new_items, updated_items, error])
+
+
+def never_polled_feeds(db) -> set[str]:
+    """Feeds with no poll yet: their first poll (the backlog) need not wait for their phase."""
+    with db.lock:
+        return {r[0] for r in db.execute("select id from feeds where last_polled_at is null")}

@@ -2,11 +2,17 @@
 
 Jobs are idempotent by construction: a stable id per feed, replace_existing,
 max_instances=1 (a slow feed never overlaps itself) and coalesce (missed runs
-collapse into one).
+collapse into one). A late poll runs late rather than being dropped.
+
+Even load: each feed's phase within its interval comes from a hash of its id, measured from a
+fixed anchor, so N feeds at interval T make N/T polls a second at every moment, and a restart
+keeps every phase (no thundering herd, no cold first cycle). A feed never polled before is polled
+within seconds, spread out (the bounded pool does the rest).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from datetime import datetime, timedelta, timezone
@@ -20,12 +26,19 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.config import FeedsFileError, Settings, load_feeds
 from bot.models import FeedConfig
 from bot.ingest.pipeline import PollResult, poll_feed
-from db.feeds import active_feeds, sync_file_feeds
+from db.feeds import active_feeds, never_polled_feeds, sync_file_feeds
 
 logger = logging.getLogger(__name__)
 
 RELOAD_CHECK_SECONDS = 5
-MAX_JITTER_SECONDS = 60
+NEW_FEED_SPREAD_SECONDS = 10  # a feed never polled before gets its first poll within this; the pool bounds the rest
+ANCHOR = datetime(2024, 1, 1, tzinfo=timezone.utc)  # phases are measured from here, so restarts keep them
+
+
+def phase_seconds(feed_id: str, interval: int) -> int:
+    """Where in its interval a feed polls: stable across processes (Python's hash() is not)."""
+    digest = hashlib.blake2b(feed_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % max(1, interval)
 
 
 def job_id(feed_id: str) -> str:
@@ -40,11 +53,12 @@ class FeedScheduler:
         self.ingest = ingest  # where parsing and storing run (poll_feed's default: this process)
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=max(1, settings.max_concurrent_fetches))},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=timezone.utc,
         )
         self._feeds_mtime: float | None = None
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         self.reload_feeds(initial=True)
@@ -53,11 +67,19 @@ class FeedScheduler:
         self.scheduler.start()
 
     def shutdown(self) -> None:
-        """Stop taking new polls and wait for the running ones: no half-written poll."""
+        """Stop taking new polls and wait for the running ones: no half-written poll.
+
+        Queued polls and a queued reload return at once once stopping is set, so the wait is
+        bounded by the polls already running (each bounded by the fetch's total timeout); a queued
+        reload would otherwise wait for the job store's lock the shutdown holds.
+        """
+        self._stopping.set()
         self.scheduler.shutdown(wait=True)
 
     def reload_feeds(self, *, initial: bool = False) -> None:
         """Pick up feeds.yaml changes and feeds added or paused in Slack; a broken file keeps the last good schedule."""
+        if self._stopping.is_set():
+            return
         path = Path(self.settings.feeds_path)
         with self._lock:
             try:
@@ -80,6 +102,7 @@ class FeedScheduler:
 
     def _sync_jobs(self, feeds: list[FeedConfig], *, initial: bool) -> None:
         wanted = {job_id(feed.id): feed for feed in feeds}
+        never_polled = never_polled_feeds(self.db)
         for job in self.scheduler.get_jobs():
             if job.id.startswith("feed:") and job.id not in wanted:
                 job.remove()
@@ -87,13 +110,19 @@ class FeedScheduler:
             existing = self.scheduler.get_job(jid)
             if existing and existing.args[0] == feed:
                 continue
-            jitter = min(MAX_JITTER_SECONDS, max(1, feed.interval_seconds // 10))
-            # First poll soon after start, spread out so many feeds do not fire at once.
-            first = datetime.now(timezone.utc) + timedelta(seconds=(hash(feed.id) % jitter) if initial else 0)
-            self.scheduler.add_job(self._poll, IntervalTrigger(seconds=feed.interval_seconds, jitter=jitter),
-                                   args=[feed], id=jid, name=feed.id, replace_existing=True, next_run_time=first)
+            start = ANCHOR + timedelta(seconds=phase_seconds(feed.id, feed.interval_seconds))
+            trigger = IntervalTrigger(seconds=feed.interval_seconds, start_date=start, timezone=timezone.utc)
+            now = datetime.now(timezone.utc)
+            first = trigger.get_next_fire_time(None, now)
+            if feed.id in never_polled:
+                # Its backlog is news to fetch now, spread over a minute so many new feeds do not pile up.
+                first = min(first, now + timedelta(seconds=phase_seconds(feed.id, NEW_FEED_SPREAD_SECONDS)))
+            self.scheduler.add_job(self._poll, trigger, args=[feed], id=jid, name=feed.id, replace_existing=True,
+                                   next_run_time=first)
 
     def _poll(self, feed: FeedConfig) -> None:
+        if self._stopping.is_set():
+            return  # queued before the stop: cancelled, not run
         try:
             result = poll_feed(self.db, self.client, feed, settings=self.settings, ingest=self.ingest)
         except Exception:  # one feed's bug must never stop the scheduler

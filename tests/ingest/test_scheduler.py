@@ -97,3 +97,24 @@ def test_sigterm_stops_the_bot_cleanly(tmp_path, server):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_phases_come_from_the_feed_id_and_survive_a_restart(db, client, settings, server):
+    from bot.ingest.scheduler import phase_seconds
+
+    ids = [f"feed-{n}" for n in range(300)]
+    phases = [phase_seconds(i, 300) for i in ids]
+    assert phases == [phase_seconds(i, 300) for i in ids]  # the same in every process (not Python's hash())
+    per_minute = [sum(1 for p in phases if m * 60 <= p < (m + 1) * 60) for m in range(5)]
+    assert min(per_minute) >= 40  # spread over the interval, not bunched
+    write_feeds(settings.feeds_path, server, "a")
+    db["feeds"].insert({"id": "a", "url": server.url("/a.xml"), "interval_seconds": 60,
+                        "last_polled_at": "2024-01-01T00:00:00Z"}, replace=True)
+    runs = []
+    for _ in range(2):  # two processes' worth of schedulers
+        scheduler = FeedScheduler(db, client, settings, on_poll=lambda r: None)
+        scheduler.scheduler.start(paused=True)
+        scheduler.reload_feeds(initial=True)
+        runs.append(feed_jobs(scheduler)["feed:a"].next_run_time.timestamp() % 60)
+        scheduler.scheduler.shutdown(wait=False)
+    assert round(runs[0]) == round(runs[1]) == phase_seconds("a", 60)
