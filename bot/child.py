@@ -1,15 +1,25 @@
-"""One child process doing background work for the bot, restarted if it dies."""
+"""One child process doing background work for the bot, restarted if it dies, gone when the bot is."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
+import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Callable
 
 BACKGROUND_NICENESS = 5
+PARENT_CHECK_SECONDS = 1.0  # the watchdog's period: a child outlives a SIGKILLed parent by this, at most
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# The kernel sends this when the parent dies. Not SIGTERM (children ignore it, see become_background)
+# and not SIGKILL: it is also sent when the *thread* that spawned the child exits (the pool spawns
+# from whichever thread submitted first), so the handler checks that the parent process is gone.
+PARENT_DEATH_SIGNAL = signal.SIGUSR1
 
 
 def become_background() -> None:
@@ -17,6 +27,46 @@ def become_background() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     os.nice(BACKGROUND_NICENESS)
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """In the child: exit as soon as the process `parent_pid` is gone, even SIGKILLed.
+
+    On Linux the kernel tells us (PR_SET_PDEATHSIG); everywhere a watchdog thread checks
+    os.getppid() every PARENT_CHECK_SECONDS (an orphan is re-parented, so its parent pid changes),
+    which also covers a main thread busy in C code when the signal comes."""
+    def parent_gone() -> bool:
+        return os.getppid() != parent_pid
+
+    def leave() -> None:
+        try:
+            os.write(2, f"pid {os.getpid()}: parent {parent_pid} is gone; exiting\n".encode())
+        finally:
+            os._exit(1)
+
+    if sys.platform.startswith("linux"):
+        signal.signal(PARENT_DEATH_SIGNAL, lambda signum, frame: leave() if parent_gone() else None)
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, int(PARENT_DEATH_SIGNAL), 0, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+        except (OSError, AttributeError) as exc:  # the watchdog still covers it
+            os.write(2, f"pid {os.getpid()}: no parent-death signal ({exc}); watching the parent\n".encode())
+    if parent_gone():  # it died before the signal was asked for
+        leave()
+
+    def watch() -> None:
+        while not parent_gone():
+            time.sleep(PARENT_CHECK_SECONDS)
+        leave()
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _child_start(parent_pid: int, initializer: Callable, *initargs) -> None:
+    """The pool's initializer: tie the child to its parent first, then the caller's initializer."""
+    exit_with_parent(parent_pid)
+    initializer(*initargs)
 
 
 class Child:
@@ -28,8 +78,8 @@ class Child:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: the parent has threads (scheduler, Slack) that a fork would copy mid-flight.
-        return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=self.initializer,
-                                   initargs=self.initargs)
+        return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_child_start,
+                                   initargs=(os.getpid(), self.initializer, *self.initargs))
 
     def run(self, fn: Callable, *args, **kwargs):
         """fn(*args, **kwargs) in the child; BrokenProcessPool when it died (a fresh one serves the next call)."""

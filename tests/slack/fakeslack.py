@@ -49,6 +49,9 @@ MAX_TEXT_CHARS = 40_000
 # Errors today's Slack answers that the frozen 2021 spec predates or lists only under another
 # name: `invalid_blocks` (bad Block Kit) and `ratelimited` (the body of any HTTP 429).
 PLATFORM_ERRORS = frozenset({"invalid_blocks", "ratelimited"})
+# Sent on every call by the client Bolt hands to listeners (slack_sdk's WebClient(team_id=…), for
+# org-wide apps); Slack accepts it on any method, though the spec lists it on few.
+SDK_DEFAULT_ARGS = frozenset({"team_id"})
 
 TEAM_ID, BOT_USER, BOT_ID = "T0TEAM0001", "U0BOTUSER1", "B0BOTAPP01"
 
@@ -223,6 +226,11 @@ class FakeSlack:
             for channel_id in channels:
                 self.channels[channel_id].users.add(user_id)
 
+    def set_user(self, user_id: str, **fields: Any) -> None:
+        """Change what users.info reports for a member, e.g. `is_admin=False` when they are demoted."""
+        with self._lock:
+            self.users[user_id].update(fields)
+
     def fail_next(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None,
                   crash_after_post: bool = False, on_crash: Callable[[], None] | None = None,
                   channel: str | None = None, skip: int = 0, times: int = 1) -> None:
@@ -378,7 +386,7 @@ class FakeSlack:
         if missing:
             self._violation(f"{method}: required argument(s) missing: {', '.join(missing)}")
             return 200, self._error(spec, "invalid_arg_name"), {}
-        unknown = sorted(set(args) - spec.params)
+        unknown = sorted(set(args) - spec.params - SDK_DEFAULT_ARGS)
         if unknown and self.strict_args:
             self._violation(f"{method}: argument(s) not in Slack's spec: {', '.join(unknown)}")
         failure = self._take_failure(method, args)

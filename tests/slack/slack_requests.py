@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import threading
 import time
@@ -13,6 +14,12 @@ from urllib.parse import urlencode
 import httpx
 
 SECRET = "test-signing-secret"
+_TRIGGERS = itertools.count(1)
+
+
+def _trigger_id() -> str:
+    """Slack gives every request its own trigger_id, so no two of its bodies are the same."""
+    return f"{next(_TRIGGERS)}.{time.time_ns()}"
 
 
 def signed_headers(body: str, *, secret: str = SECRET, timestamp: int | None = None,
@@ -28,7 +35,7 @@ def slash_command(command: str, text: str, *, user: str, response_url: str, chan
     return urlencode({
         "token": "legacy", "team_id": "T0TEST", "team_domain": "newsroom", "channel_id": channel,
         "channel_name": "mali-desk", "user_id": user, "user_name": "editor", "command": command, "text": text,
-        "api_app_id": "A0TEST", "response_url": response_url, "trigger_id": "1.2.3",
+        "api_app_id": "A0TEST", "response_url": response_url, "trigger_id": _trigger_id(),
     })
 
 
@@ -37,7 +44,7 @@ def block_action(action: dict, *, user: str, response_url: str, channel: str = "
         "type": "block_actions", "user": {"id": user, "username": "editor", "team_id": "T0TEST"},
         "api_app_id": "A0TEST", "token": "legacy", "team": {"id": "T0TEST", "domain": "newsroom"},
         "container": {"type": "message", "message_ts": "1.1", "channel_id": channel, "is_ephemeral": False},
-        "trigger_id": "1.2.3", "channel": {"id": channel, "name": "mali-desk"},
+        "trigger_id": _trigger_id(), "channel": {"id": channel, "name": "mali-desk"},
         "response_url": response_url, "actions": [{"block_id": "b", "action_ts": str(time.time()), **action}],
     }
     return urlencode({"payload": json.dumps(payload)})
