@@ -6,7 +6,7 @@ from bot.wing import public_names
 
 _EXPORTS = {
     "Desk": "desk", "Reply": "desk", "IncidentProcessor": "processing", "ProcessOutcome": "processing",
-    "stories": "stories", "render": "render", "when": "render",
+    "stories": "stories", "render": "render", "when": "render", "toll_png": "chart", "chart_series": "chart",
     "Toll": "toll_model", "MetricToll": "toll_model", "Standing": "toll_model", "compute_toll": "toll",
     "Figure": "figures", "source_label": "figures", "source_words": "figures", "metric_words": "figures",
 }
