@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test run bench eval clean
+.PHONY: demo test run bench eval train clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ bench: $(VENV)/.installed
 
 eval: $(VENV)/.installed
 	$(PY) eval/evaluate_claims.py
+
+train: $(VENV)/.installed
+	$(PY) -m bot.claims.train
 
 clean:
 	rm -rf $(VENV)

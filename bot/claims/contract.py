@@ -6,10 +6,11 @@ from dataclasses import fields
 
 from bot.models import Claim
 
+from .decision import decide
 from .extract import mentions
 from .text_toll import toll_from_mentions
 
-_TOLL_FIELDS = ("value", "low", "high", "qualifier", "source", "quote")
+_TOLL_FIELDS = ("value", "low", "high", "qualifier", "source", "quote", "who", "scope")
 _CLAIM_FIELDS = tuple(f.name for f in fields(Claim))
 
 
@@ -26,7 +27,7 @@ def _toll_dict(claim: Claim | None) -> dict | None:
 def record(item_id, text: str, lang: str | None = None) -> dict:
     """{"id", "claims": [...], "toll": {"killed": {...}|None, "injured": {...}|None}} for one text."""
     ms = mentions(text, lang)
-    toll = toll_from_mentions(ms, text)
+    toll = decide(ms, toll_from_mentions(ms, text), text, lang)
     return {
         "id": item_id,
         "claims": [claim_dict(m.claim) for m in ms],

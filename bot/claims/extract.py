@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache
 
 import ahocorasick
@@ -17,24 +17,13 @@ from .implicit import full_name_known, group_count, reduced_metric, subject_befo
 from .lang import detect_lang
 from .lexicon import who_of
 from .numbers import find_quantities
+from .context import placed, with_scope
+from .recall import propose, propose_late
 from .sentences import HEAD_CHARS, clauses
 from .sources import HINT_WORDS, Attribution, attributions, source_for
+from .reading import Mention, Sentence as _Sentence
 from .victims import entity_key, other_incident_at
 from .triggers import ACTIVE_STEMS, VERB_STEMS, stems_in, trigger_sentences
-
-
-@dataclass(frozen=True)
-class Mention:
-    """A claim plus what the toll needs to know about its context."""
-
-    claim: Claim
-    hedged: bool = False  # "could be higher", "an estimated": a figure the text itself doubts
-    cumulative: bool = False  # "since 2012": not this event's toll
-    subset: bool = False  # "including six soldiers": part of a larger figure
-    shot: bool = False  # "were shot": killed or injured, outcome not said
-    weak: bool = False  # "a fatal shooting": a death without a count, used only when nothing better
-    entity: str | None = None  # for one person: who it is (victims.entity_key), to count distinct victims
-    background: bool = False  # told after the text moves on to another incident ("In a separate shooting")
 
 
 def _who(text: str) -> str | None:
@@ -51,7 +40,7 @@ def _metric(metric: str) -> tuple[str, bool]:
 
 def _make(sentence: str, offset: int, metric: str, start: int, end: int,
           value, low, high, qualifier, vague, attrs, *, subset=False, who_text=None, weak=False,
-          entity_text=None, may_doubt: tuple[bool, bool] = (True, True), spans=None) -> Mention:
+          entity_text=None, may_doubt: tuple[bool, bool] = (True, True), spans=None, history=False) -> Mention:
     """The Mention for a figure at [start, end) of a sentence: its source, who, and its doubts."""
     metric, shot = _metric(metric)
     while end > start and sentence[end - 1] in " \t\n,;:":
@@ -73,7 +62,7 @@ def _make(sentence: str, offset: int, metric: str, start: int, end: int,
     entity = (entity_key(entity_text or (who_text if who_text is not None else quote))
               if value == 1 and high == 1 and not weak else None)
     return Mention(claim, hedged=hedged, cumulative=cumulative,
-                   subset=subset, shot=shot, weak=weak, entity=entity)
+                   subset=subset, shot=shot, weak=weak, entity=entity, history=history)
 
 
 @lru_cache(maxsize=256)
@@ -97,35 +86,6 @@ def _negated(sentence: str, start: int) -> bool:
 
 
 _JOINS = (" and ", " as well as ", " along with ", " plus ", " et ", " ainsi que ")
-
-
-@dataclass
-class _Sentence:
-    """One sentence being read: its text, what is known of it, and the figures found so far."""
-
-    text: str
-    offset: int
-    lang: str
-    context: str  # the whole text, to check that a lone surname was given in full somewhere
-    stems: set[str]
-    low: str = ""
-    hints: set[str] = field(default_factory=set)  # hint words in the sentence (hints_in)
-    found: list[tuple] = field(default_factory=list)  # arguments for _make, built at the end
-    used: list[tuple[int, int]] = field(default_factory=list)
-
-    def free(self, a: int, b: int) -> bool:
-        """Whether no figure found so far overlaps [a, b)."""
-        return all(b <= s or a >= e for s, e in self.used)
-
-    def add(self, metric: str, start: int, end: int, value, low, high, qualifier: str = "exact",
-            vague: str | None = None, used: tuple[int, int] | None = None, **flags) -> None:
-        """Record a figure; `used` is the span no later pattern may claim again (default: the quote)."""
-        self.found.append((metric, start, end, value, low, high, qualifier, vague, flags))
-        self.used.append(used or (start, end))
-
-    def add_one(self, metric: str, start: int, end: int, **flags) -> None:
-        """An implicit single person: "a journalist was killed"."""
-        self.add(metric, start, end, 1, 1, 1, **flags)
 
 
 def _passive_and_intransitive(st: _Sentence, has_join: bool) -> None:
@@ -174,7 +134,8 @@ def _numbers(st: _Sentence) -> None:
     """Written figures ("77 confirmed deaths", "killing more than 75"), then the subsets after them
     ("30 killed, including six soldiers", "dont six soldats")."""
     sentence, lang = st.text, st.lang
-    quantities = [q for q in find_quantities(sentence, lang) if distractor_class(sentence, q) is None]
+    found = st.qs if st.qs is not None else find_quantities(sentence, lang)
+    quantities = [q for q in found if distractor_class(sentence, q) is None]
     for q in quantities:
         if not st.free(q.start, q.end) or _negated(sentence, q.start):
             continue
@@ -353,6 +314,7 @@ def sentence_mentions(sentence: str, offset: int, lang: str, context: str = "",
         _passive_and_intransitive(st, has_join)
     if has_join and active:
         _active_groups(st)
+    propose(st)
     _numbers(st)
     _active_singulars(st, active)
     if lang == "en":
@@ -360,6 +322,7 @@ def sentence_mentions(sentence: str, offset: int, lang: str, context: str = "",
         _left_and_found(st)
     if offset < HEAD_CHARS:  # a feed item is its title, then its body
         _headlines(st)
+    propose_late(st)
     _implied_deaths(st)
     if lang == "en":
         _ordinal_victims(st)
@@ -390,7 +353,7 @@ def mentions(text: str, lang: str | None = None) -> list[Mention]:
     moved_on = other_incident_at(text, out[0].claim.end) if out else None
     if moved_on is not None:
         out = [replace(m, background=True) if m.claim.start >= moved_on else m for m in out]
-    return out
+    return [with_scope(m) for m in placed(out, text)]
 
 
 def _without_soft_hyphens(text: str, lang: str | None) -> list[Mention]:

@@ -28,7 +28,7 @@ _CLASS_WORDS = [
     ("security_sources", r"security\s+(?:sources?|officials?|officers?)|sources?\s+(?:sécuritaires?|militaires?|de\s+sécurité|"
                          r"security|military)|military\s+sources?|intelligence\s+sources?|sécuritaires?|"
                          r"(?:an?|one)\s+(?:unnamed\s+|senior\s+)?(?:military|army)\s+(?:officer|official|source)"),
-    ("witnesses", r"witness(?:es)?|témoins?|\bresidents?\b|\bhabitants?\b|\blocals\b|\ba\s+local\b|survivors?|rescapés?|"
+    ("witnesses", r"witness(?:es)?|témoins?|\bresidents?\b|\bhabitants?\b|\blocals\b|\ba\s+local\b(?!\s+(?:official|leader|chief|administrator|authority|government|councillor|elected|lawmaker|MP|police|security))|survivors?|rescapés?|"
                   r"villagers?|villageois|relatives|proches"),
     ("official", r"police|authorit(?:y|ies)|autorités|government|gouvernement|\barmy\b|armée|military|militaire|"
                  r"presiden(?:cy|t)|présiden(?:ce|t)|spokes(?:man|woman|person)|porte-parole|officials?|governor|gouverneur|"
@@ -164,7 +164,7 @@ def attributions(sentence: str, hints: set[str] | None = None) -> list[Attributi
         found.append(Attribution(classify(m.group("who")), m.group(0), m.start(), m.end(), True, True, True))
     for m in (_SPEECH_RE.finditer(sentence) if not hints.isdisjoint(SPEECH_KEYS) else ()):
         verb = m.group("verb").lower()
-        if verb.startswith("claimed") and re.match(r"\s*responsibility", sentence[m.end():]):
+        if verb.startswith("claimed") and re.match(r"\s*(?:responsibility|credit)", sentence[m.end():]):
             continue  # claiming an attack is not giving its toll
         who_start, who = _speaker(sentence, m.start())
         if not who:
@@ -188,7 +188,11 @@ def attributions(sentence: str, hints: set[str] | None = None) -> list[Attributi
         head = sentence[max(0, m.start() - 160):m.start()]
         # Keep the subject's own words as the source text: "GSIM claimed responsibility ..., stating".
         words = " ".join(head.split()[-12:]) + ", " + m.group("verb")
-        found.append(Attribution(classify(head), words, m.start(), m.end(), True, False))
+        # The nearest clause speaks first: "JNIM said it killed 150, a claim the army denied, saying 20
+        # soldiers died" is the army's 20; the whole head only when that clause names no one.
+        near = classify(head.rsplit(",", 1)[-1]) if "," in head else "unattributed"
+        found.append(Attribution(near if near != "unattributed" else classify(head), words, m.start(), m.end(),
+                                 True, False))
     return found
 
 

@@ -23,8 +23,12 @@ def _eligible(ms: list[Mention], metric: str) -> list[Mention]:
     """The mentions that may be this metric's toll: never the perpetrators' nor a cumulative figure."""
     # One person the text only speculates about ("came within inches of possibly killing the
     # trooper", "he may have been shot") is no casualty; a doubted figure ("an estimated 30") still is.
-    pool = [m for m in ms if m.claim.metric == metric and m.claim.source != "perpetrator_claim" and not m.cumulative
-            and not (m.hedged and m.entity is not None)]
+    pool = [m for m in ms if m.claim.metric == metric and m.claim.source != "perpetrator_claim" and not m.cumulative and not m.history
+            and not m.elsewhere
+            and not (m.hedged and m.entity is not None)
+            # Attackers killed are counted apart (conflict datasets count victims); a lone gunman's
+            # death is handled apart too (_perpetrator_deaths).
+            and not (m.claim.who == "attackers" and not _PERP.search(m.claim.quote))]
     # A subset ("including six soldiers") only stands in when the text gives nothing larger, and a
     # death without a count ("a fatal shooting") only when the text gives no figure at all.
     whole = [m for m in pool if not m.subset and not m.weak]
@@ -194,6 +198,17 @@ def toll_from_mentions(ms: list[Mention], text: str = "") -> dict[str, Claim | N
     }
 
 
-def text_toll(text: str, lang: str | None = None) -> dict[str, Claim | None]:
-    """The toll a text presents: for killed and injured, one claim or None."""
-    return toll_from_mentions(mentions(text, lang), text)
+def best_mention(pool: list[Mention]) -> Mention | None:
+    """The rules' preferred mention among some (the decision layer uses it among one value's)."""
+    return _best(pool)
+
+
+def text_toll(text: str, lang: str | None = None, how: str | None = None) -> dict[str, Claim | None]:
+    """The toll a text presents: for killed and injured, one claim or None.
+
+    how: None = the configured decision (rules, and the trained model where it won on held-out
+    text), "rules" = the rules alone, "model" = the model for every metric it has."""
+    from .decision import decide
+
+    ms = mentions(text, lang)
+    return decide(ms, toll_from_mentions(ms, text), text, lang, how)

@@ -42,8 +42,12 @@ def test_jsonl_writes_one_line_per_input_with_the_contract_fields():
     first = records[0]
     assert set(first) == {"id", "claims", "toll"}
     assert set(first["toll"]) == {"killed", "injured"}
-    assert first["toll"]["killed"] == {"value": 77, "low": 77, "high": None, "qualifier": "at_least",
-                                       "source": "official", "quote": "Au moins 77 morts"}
+    killed = first["toll"]["killed"]
+    # The contract's fields stay as they were; fields are only ever added (who, scope).
+    assert {k: killed[k] for k in ("value", "low", "high", "qualifier", "source", "quote")} == {
+        "value": 77, "low": 77, "high": None, "qualifier": "at_least", "source": "official", "quote": "Au moins 77 morts"}
+    assert killed["scope"] == "event" and "who" in killed
+    assert first["claims"][0]["scope"] == "event"
     assert first["claims"][0]["metric"] == "killed" and first["claims"][0]["start"] == 0
     assert records[1]["toll"]["killed"] is None  # the perpetrators' figure is never a toll
     assert records[2] == {"id": 3, "claims": [], "toll": {"killed": None, "injured": None}}

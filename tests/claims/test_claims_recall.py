@@ -1,0 +1,137 @@
+"""Sentences of issue 10 that used to give no claim or the wrong one, one named test each."""
+
+from __future__ import annotations
+
+from bot.claims import extract_claims, text_toll
+
+
+def _toll(text, lang="en", metric="killed"):
+    c = text_toll(text, lang)[metric]
+    return None if c is None else (c.value, c.source, c.scope)
+
+
+def _claims(text, lang="en"):
+    return [(c.metric, c.value, c.scope) for c in extract_claims(text, lang)]
+
+
+def test_death_toll_rose_to_130_a_local_official_said():
+    assert _toll("The death toll from Saturday's attack rose to 130, a local official said.") == (130, "official", "event")
+
+
+def test_headline_death_toll_in_places_possessive_attack_rises_to_130():
+    assert _toll("Death toll in Burkina Faso's Barsalogho attack rises to 130")[0] == 130
+
+
+def test_death_toll_has_risen_from_25_to_40_keeps_25_as_history():
+    text = "The death toll has risen from 25 to 40, officials said."
+    assert _toll(text) == (40, "official", "event")
+    assert ("killed", 25, "history") in _claims(text)
+
+
+def test_headline_jihadists_kill_at_least_40():
+    c = text_toll("Jihadists kill at least 40 in Burkina Faso's Barsalogho", "en")["killed"]
+    assert (c.value, c.qualifier) == (40, "at_least")
+
+
+def test_sixty_people_wounded_a_local_official_is_official_not_witnesses():
+    assert _toll("Sixty people were wounded, a local official said.", metric="injured") == (60, "official", "event")
+
+
+def test_french_bilan_est_passe_de_25_a_40_is_40_with_25_as_history():
+    text = "Le bilan est passé de 25 à 40 morts, a indiqué le ministère de la Santé."
+    assert _toll(text, "fr") == (40, "official", "event")
+    assert ("killed", 25, "history") in _claims(text, "fr")
+
+
+def test_french_bilan_s_est_alourdi_a_40():
+    assert _toll("Le bilan s'est alourdi à 40 morts, selon une source sécuritaire.", "fr")[0] == 40
+
+
+def test_french_age_is_not_a_count_un_homme_de_45_ans_a_ete_tue():
+    assert _toll("Un homme de 45 ans a été tué.", "fr")[0] == 1
+
+
+def test_ages_and_a_year_the_claim_says_why_it_is_not_the_toll():
+    # Two people killed "in the 2019 attack": read as a figure of another time, and the scope says so.
+    claims = extract_claims("A 45-year-old man and his 12-year-old son were killed in the 2019 attack.", "en")
+    assert [(c.value, c.scope) for c in claims] == [(2, "cumulative")]
+
+
+def test_active_voice_implicit_victim_shot_dead_the_village_chief():
+    assert _toll("Armed men shot dead the village chief of Chahar Shanghoy")[0] == 1
+
+
+def test_executed_83_men():
+    assert _toll("Gunmen executed 83 men in the village, residents said.")[0] == 83
+
+
+def test_beheaded_three_farmers():
+    assert _toll("Militants beheaded three farmers in Cabo Delgado.")[0] == 3
+
+
+def test_long_subject_seven_employees_of_tolo_were_killed():
+    text = ("Seven employees of popular Afghan TV channel TOLO were killed Wednesday when a suicide car bomber "
+            "rammed into their minibus in Kabul.")
+    assert _toll(text)[0] == 7
+
+
+def test_subset_is_not_the_whole_29_including_10_foreigners():
+    text = "At least 29 people, including 10 foreigners, were killed in the attack."
+    assert _toll(text)[0] == 29
+    assert ("killed", 10, "subset") in _claims(text)
+
+
+def test_animals_are_still_not_casualties_with_long_subjects():
+    assert extract_claims("Two dogs were killed in the fire.", "en") == []
+
+
+def test_scope_of_an_ordinary_claim_is_event():
+    assert {c.scope for c in extract_claims("At least 13 people were killed.", "en")} == {"event"}
+
+
+def test_contested_claim_the_armys_20_is_official_and_the_toll():
+    text = "JNIM said it had killed 150 soldiers, a claim the army denied, saying 20 soldiers died."
+    claims = [(c.value, c.source) for c in extract_claims(text, "en")]
+    assert (150, "perpetrator_claim") in claims and (20, "official") in claims
+    assert _toll(text) == (20, "official", "event")
+
+
+def test_two_counts_joined_by_and_are_their_sum():
+    text = "Eight Christians and one member of the Yazidi sect were killed in Baghdad."
+    assert _toll(text)[0] == 9
+
+
+def test_total_number_killed_has_been_put_at_32():
+    text = "The total number of people killed in three days of violence near Doro camp has been put at 32 people."
+    assert _toll(text)[0] == 32
+
+
+def test_claimed_credit_for_an_attack_is_not_the_groups_figure():
+    assert _toll("ISIS claimed credit for a suicide car bomb attack that killed 12 people in Baghdad.")[0] == 12
+
+
+def test_named_victim_with_an_apposition_has_been_murdered():
+    assert _toll("Cecilia Coicue, the owner of land near Corinto, has been murdered on her farm.")[0] == 1
+
+
+def test_a_described_victim_and_a_named_one_are_not_counted_twice():
+    text = "A former Yates basketball star was shot to death on Sunday. Police said Swift was shot and killed."
+    assert _toll(text)[0] == 1
+
+
+def test_nominal_count_the_murder_of_six_people():
+    assert _toll("Authorities are investigating the murder of six people in La Paz.")[0] == 6
+
+
+def test_long_subject_four_senior_officials_of_the_state_were_killed():
+    text = "Four senior officials of the Benishangul-Gumuz Regional State were killed in an ambush."
+    assert _toll(text)[0] == 4
+
+
+def test_long_subject_with_intransitive_died():
+    assert _toll("During the protests 16 protesters died in Najaf when security forces opened fire.")[0] == 16
+
+
+def test_the_district_head_with_an_apposition_was_killed():
+    text = "The district head of Balle, Gudu Local Government Area of Sokoto State, Ibrahim Aliyu, was killed by bandits."
+    assert _toll(text)[0] == 1
