@@ -1,4 +1,4 @@
-"""Candidate figures the older patterns missed (issue 10, step 3): tolls that rise ("rose to 130",
+"""Candidate figures the older patterns missed (issue 10, step 3): tolls that rise or are revised ("rose to 130",
 "has risen from 25 to 40", "s'est alourdi à", "est passé de 25 à 40"), active verbs with a count
 ("Jihadists kill at least 40", "executed 83 men", "beheaded three farmers"), active verbs with an
 implicit single victim ("shot dead the village chief"), long subjects ("Seven employees of popular
@@ -25,15 +25,18 @@ _I = re.IGNORECASE
 # --- a toll that rises: Y is the figure now, X (after "from" / "de") the one it replaces ---------
 _RISE = {
     "en": re.compile(
-        rf"\b(?P<toll>{TOLL_NOUNS['en']})(?:\s+[\w'’-]+){{0,10}}?\s+(?:has\s+|had\s+|have\s+|now\s+)?"
+        rf"\b(?P<toll>{TOLL_NOUNS['en']})(?:\s+[\w'’-]+){{0,14}}?\s+(?:has\s+|had\s+|have\s+|now\s+)?"
         r"(?:(?:rose|rises|risen|rising|climbed|climbs|jumped|jumps|increased|increases|grew|went\s+up|gone\s+up|"
-        r"reached|reaches|soared|soars)(?:\s+(?:sharply|further|again))?(?:\s+from\s+(?P<x>[^,;.]{1,30}?))?\s+to|"
+        r"reached|reaches|soared|soars|fell|falls|fallen|dropped|drops|"
+        r"(?:been\s+|was\s+|is\s+)?(?:revised|corrected|lowered|raised|updated)(?:\s+(?:down|downwards?|up|upwards?))?)"
+        r"(?:\s+(?:sharply|further|again))?(?:\s+from\s+(?P<x>[^,;.]{1,30}?))?\s+to|"
         r"(?:been\s+|was\s+|is\s+)?(?:put|placed|estimated)\s+at|stands\s+at|stood\s+at)\s+", _I),
     "fr": re.compile(
         rf"\b(?P<toll>{TOLL_NOUNS['fr']}|bilan\s+humain)(?:\s+[\w'’-]+){{0,12}}?,?\s+"
         r"(?:s['’]est\s+(?:encore\s+)?(?:alourdi|aggravé)|s['’]alourdit|s['’]aggrave|est\s+passé|passe|passant|"
         r"est\s+monté|monte|a\s+grimpé|grimpe|"
-        r"s['’]élève\s+désormais|a\s+augmenté|est\s+désormais\s+de)"
+        r"s['’]élève\s+désormais|a\s+augmenté|est\s+désormais\s+de|"
+        r"(?:a\s+été\s+)?(?:revu|révisé|ramené|corrigé)(?:\s+à\s+la\s+(?:baisse|hausse))?)"
         r"(?:,?\s+passant)?(?:\s+(?:désormais|maintenant|encore))?(?:\s+de\s+(?P<x>[^,;.]{1,30}?))?\s+à\s+", _I),
 }
 _RISE_WORDS = {"en": ("toll", "number", "count"), "fr": ("bilan", "nombre")}
