@@ -90,3 +90,39 @@ def content_fingerprint(*parts: str) -> str:
     """A short hash of normalised text: equal for copies that differ only in spacing or case."""
     normalised = " ".join(" ".join(p.split()).lower() for p in parts if p)
     return hashlib.blake2b(normalised.encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
+# How much text one item stores per field, so a hostile or broken feed cannot make us store, index
+# (full text) and read for figures megabytes per entry (a 9 MB description was stored whole). Real
+# articles run to ~100,000 characters at the longest (a long-read, a live blog's day): 200,000 keeps
+# them whole. A summary is a paragraph or two (20,000 is ten long ones); a title or author is a line
+# (1,000; Google News titles with the outlet run to ~300). A link longer than 8,192 characters is
+# no article link (servers refuse request lines over 8 KB): it is dropped, not cut.
+TITLE_LIMIT = 1_000
+SUMMARY_LIMIT = 20_000
+CONTENT_LIMIT = 200_000
+AUTHOR_LIMIT = 1_000
+LINK_LIMIT = 8_192
+
+_CUT_MARK = re.compile(r"\n\n\[… cut: the feed sent [\d,]+ characters, the first [\d,]+ are kept; "
+                       r"whole text (?P<hash>[0-9a-f]{32})\]\Z")
+
+
+def cap_text(text: str, limit: int) -> str:
+    """The text, or when longer than `limit` its first `limit` characters or so (cut at a space, so
+    no word or figure is cut in two) and a note with the whole text's fingerprint: a revision past
+    the cut still changes what is stored, so it is still detected (bot.ingest.store.item_fingerprint)."""
+    if len(text) <= limit:
+        return text
+    cut = limit
+    space = max(text.rfind(" ", limit - 200, limit + 1), text.rfind("\n", limit - 200, limit + 1))
+    if space > 0:
+        cut = space
+    return (f"{text[:cut].rstrip()}\n\n[… cut: the feed sent {len(text):,} characters, the first {cut:,} are kept; "
+            f"whole text {content_fingerprint(text)}]")
+
+
+def whole_text_key(text: str) -> str:
+    """What identifies a stored field's whole text: the fingerprint noted by cap_text, else the text itself."""
+    match = _CUT_MARK.search(text) if text.endswith("]") else None
+    return f"[cut {match.group('hash')}]" if match else text

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 import httpx
 
-from bot.config import Settings, check_feed_url, dump_feeds_yaml, parse_interval
-from bot.ingest.fetch import fetch, make_client
+from bot.config import Settings, dump_feeds_yaml, parse_interval
+from bot.ingest.fetch import fetch, make_client, url_problem
 from bot.ingest.parse import NotAFeed, parse_feed
 from db.audit import audit
 from db.feeds import (feed_health, feed_id_taken, feed_origins, feed_url_taken, get_feed_row, remove_feed,
@@ -34,10 +34,10 @@ class FeedCheck:
 
 
 def test_feed(url: str, *, settings: Settings, client: httpx.Client | None = None) -> FeedCheck:
-    """Fetch a URL once and say whether it is a feed, and if not, why."""
-    reason = check_feed_url(url)
-    if reason:
-        return FeedCheck(False, f"{url} is not usable: {reason}")
+    """Fetch a URL once and say whether it is a feed, and if not, why (never raises for a bad URL)."""
+    refusal = _url_refusal(url, settings)
+    if refusal:
+        return FeedCheck(False, refusal)
     own = client is None
     client = client or make_client(settings)
     try:
@@ -46,8 +46,7 @@ def test_feed(url: str, *, settings: Settings, client: httpx.Client | None = Non
         if own:
             client.close()
     if result.status == "error" and result.error.startswith("refused:"):  # the URL or a redirect leads inside
-        return FeedCheck(False, f"Refused {url}: {result.error.removeprefix('refused: ')}. "
-                                "Ask whoever runs the bot to allow private feeds.")
+        return FeedCheck(False, _refused(url, result.error))
     if result.status == "error":
         return FeedCheck(False, f"{url} could not be read: {result.error}")
     try:
@@ -70,6 +69,8 @@ def add_feed(db, url: str, *, user: str, settings: Settings, interval: str | Non
         raise FeedAdminError(f"Bad interval {interval!r}: write 90s, 10m, 1h or 1d.") from None
     if seconds < 30:
         raise FeedAdminError("Polling faster than every 30s is impolite to publishers; use 30s or more.")
+    if refusal := _url_refusal(url, settings):
+        raise FeedAdminError(refusal)
     if feed_url_taken(db, url):
         raise FeedAdminError(f"{url} is already a feed.")
     check = test_feed(url, settings=settings, client=client)
@@ -104,6 +105,28 @@ def set_feed_state(db, feed_id: str, *, action: str, user: str) -> str:
         audit(db, actor=user, action=f"feed_{action}", target=f"feed:{feed_id}")
     past = {"remove": "Removed", "pause": "Paused", "resume": "Resumed"}[action]
     return f"{past} {feed_id}."
+
+
+SHOWN_URL = 200  # characters of a refused URL repeated back to the admin
+
+
+def _shown(url: str) -> str:
+    return url if len(url) <= SHOWN_URL else f"{url[:SHOWN_URL]}… ({len(url):,} characters)"
+
+
+def _refused(url: str, error: str) -> str:
+    return (f"Refused {_shown(url)}: {error.removeprefix('refused: ')}. "
+            "Ask whoever runs the bot to allow private feeds.")
+
+
+def _url_refusal(url: str, settings: Settings) -> str | None:
+    """A readable refusal for a URL that cannot be a feed (malformed, not http(s), inside the network)."""
+    problem = url_problem(url, refuse_private=not settings.allow_private_feed_urls)
+    if problem is None:
+        return None
+    if problem.startswith("refused:"):
+        return _refused(url, problem)
+    return f"{_shown(url)} is not usable: {problem.removeprefix('bad URL: ')}"
 
 
 def list_feeds_text(db) -> str:
@@ -143,7 +166,9 @@ def parse_add_args(text: str) -> dict:
     words = text.split()
     if not words:
         raise FeedAdminError("Usage: /feeds add <url> [every 10m] [to #channel]")
-    out = {"url": words[0].strip("<>").split("|")[0], "interval": None, "channel": None}
+    # Slack sends a link as <url> or <url|label>, with &, < and > escaped as entities.
+    url = words[0].strip("<>").split("|")[0].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    out = {"url": url, "interval": None, "channel": None}
     rest = words[1:]
     while rest:
         word = rest.pop(0).lower()

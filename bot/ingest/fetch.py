@@ -18,8 +18,9 @@ from typing import Iterable, Iterator
 import httpcore
 import httpx
 
-from bot.config import Settings
-from bot.ingest.netguard import REFUSE_PRIVATE, PrivateAddressError, guard_when_asked
+from bot.config import Settings, check_feed_url
+from bot.ingest.netguard import REFUSE_PRIVATE, PrivateAddressError, guard_when_asked, url_literal_reason
+from bot.ingest.pinned_transport import GuardedTransport
 
 
 @dataclass
@@ -42,9 +43,9 @@ def make_client(settings: Settings) -> httpx.Client:
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
     limits = httpx.Limits(max_connections=settings.max_concurrent_fetches * 2,
                           max_keepalive_connections=settings.max_concurrent_fetches)
-    transport = httpx.HTTPTransport(limits=limits, trust_env=False)
-    # httpx 0.28 does not take a network backend; the pool it built does (httpcore public API).
-    transport._pool._network_backend = _DeadlineBackend(transport._pool._network_backend)
+    # Connections go to the address that was checked (no DNS rebinding), each socket operation
+    # under the fetch's total deadline.
+    transport = GuardedTransport(limits=limits, trust_env=False, wrap_backend=_DeadlineBackend)
     return httpx.Client(
         transport=transport,
         timeout=timeout,
@@ -71,6 +72,8 @@ def fetch(client: httpx.Client, url: str, *, settings: Settings,
     """
     if refuse_private and guard_when_asked not in client.event_hooks.get("request", ()):
         raise ValueError("refuse_private needs a client from make_client: its request hook does the check")
+    if problem := url_problem(url, refuse_private=refuse_private):
+        return FetchResult(status="error", error=problem)
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -120,6 +123,8 @@ def fetch(client: httpx.Client, url: str, *, settings: Settings,
             return result
     except PrivateAddressError as exc:  # the URL or a redirect leads inside the network
         return FetchResult(status="error", error=str(exc))
+    except httpx.InvalidURL as exc:  # a redirect's Location, or a URL only httpx finds malformed
+        return FetchResult(status="error", error=f"bad URL: {exc}")
     except httpx.TooManyRedirects:
         return FetchResult(status="error", error=f"too many redirects (more than {settings.max_redirects})")
     except httpx.TimeoutException as exc:
@@ -134,6 +139,19 @@ def fetch(client: httpx.Client, url: str, *, settings: Settings,
         return FetchResult(status="error", error=f"{type(exc).__name__}: {exc}")
     finally:
         _deadline.at = None
+
+
+def url_problem(url: str, *, refuse_private: bool = False) -> str | None:
+    """Why a feed URL cannot be fetched, as a readable refusal ('refused: ...' when it points inside), or None.
+
+    With refuse_private, an address written in any spelling (0177.0.0.1, 0x7f.1, 2130706433 are all
+    127.0.0.1) is refused as internal before httpx or a resolver sees it.
+    """
+    if refuse_private and (reason := url_literal_reason(url)):
+        return f"refused: {reason}"
+    if reason := check_feed_url(url):
+        return f"bad URL: {reason}"
+    return None
 
 
 # --- a total deadline for each fetch ----------------------------------------------------------------------

@@ -19,7 +19,8 @@ import feedparser
 
 from bot.models import Item
 from bot.ingest.xml_guard import ENTITY_MARKERS, NotAFeed, refuse_entity_bombs
-from bot.text import canonical_url, html_to_text
+from bot.text import (AUTHOR_LIMIT, CONTENT_LIMIT, LINK_LIMIT, SUMMARY_LIMIT, TITLE_LIMIT, canonical_url, cap_text,
+                      html_to_text)
 
 # How much of the body is sniffed for an HTML page when feedparser finds no feed.
 _SNIFF_LIMIT = 2048
@@ -121,7 +122,7 @@ def _items(parsed, *, feed_id: str, now: datetime, default_lang: str | None,
            base: str | None) -> tuple[str | None, str | None, list[Item]]:
     feed_meta = parsed.get("feed", {})
     feed_lang = _lang(feed_meta.get("language")) or default_lang
-    title = _plain(feed_meta.get("title")) or None
+    title = cap_text(_plain(feed_meta.get("title")), TITLE_LIMIT) or None
     items = [_item(entry, feed_id=feed_id, now=now, feed_lang=feed_lang, outlet=title, base=base)
              for entry in parsed.entries]
     return title, feed_lang, items
@@ -320,6 +321,7 @@ def _why_not_a_feed(body: bytes, parsed, headers: dict[str, str]) -> str:
 
 def _item(entry, *, feed_id: str, now: datetime, feed_lang: str | None, outlet: str | None,
           base: str | None = None) -> Item:
+    # Fields are cut (bot.text.cap_text: how much, why) after the guid and the summary test read them whole.
     title = _plain(entry.get("title"))
     summary = _plain(entry.get("summary"))
     content = "\n\n".join(_plain(part.get("value")) for part in entry.get("content", []) if part.get("value"))
@@ -329,10 +331,10 @@ def _item(entry, *, feed_id: str, now: datetime, feed_lang: str | None, outlet: 
         feed_id=feed_id,
         guid=entry_guid(entry, link=link, title=title, summary=summary),
         link=link,
-        title=title,
-        summary=summary if summary != content else "",
-        content=content,
-        author=_plain(entry.get("author")) or None,
+        title=cap_text(title, TITLE_LIMIT),
+        summary=cap_text(summary, SUMMARY_LIMIT) if summary != content else "",
+        content=cap_text(content, CONTENT_LIMIT),
+        author=cap_text(_plain(entry.get("author")), AUTHOR_LIMIT) or None,
         published=published,
         published_is_first_seen=first_seen,
         lang=_lang((entry.get("title_detail") or {}).get("language")) or feed_lang,
@@ -342,8 +344,8 @@ def _item(entry, *, feed_id: str, now: datetime, feed_lang: str | None, outlet: 
 
 def _link(value, base: str | None) -> str | None:
     """An entry's link, absolute (resolved against the feed's URL) and canonical; None unless http(s)."""
-    if not value or not isinstance(value, str) or not value.strip():
-        return None
+    if not value or not isinstance(value, str) or not value.strip() or len(value) > LINK_LIMIT:
+        return None  # a link over LINK_LIMIT is dropped, not cut
     value = value.strip()
     if base and not _ABSOLUTE_HTTP.match(value):
         try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from bot.incidents import stories
 from bot.models import Item
-from bot.text import content_fingerprint
+from bot.text import content_fingerprint, whole_text_key
 from db import items as stored
 
 NEAR_COPY_MIN_WORDS = 25  # a headline alone is too short to call two texts copies
@@ -25,7 +25,9 @@ class StoreOutcome:
 
 
 def item_fingerprint(item: Item) -> str:
-    return content_fingerprint(item.title, item.summary, item.content)
+    """What tells a revision: a field cut when it was parsed (bot.text.cap_text) counts by the
+    fingerprint of its whole text, so a change past the cut is still a revision."""
+    return content_fingerprint(*(whole_text_key(part) for part in (item.title, item.summary, item.content)))
 
 
 def store_items(db, feed_id: str, items: list[Item], *, seen_at: str, backlog: bool = False) -> StoreOutcome:

@@ -89,3 +89,88 @@ def test_intervals_in_every_unit():
 def test_exported_yaml_reads_back_the_same_feeds():
     feeds = parse_feeds_yaml(MINIMAL + "    tags: [wire, sahel]\n    enabled: false\n")
     assert parse_feeds_yaml(dump_feeds_yaml(feeds)) == feeds
+
+
+# --- hostile and rough feeds.yaml files (issue 12 Feeds, issue 14 rough edges) -----------------------------
+
+def _feeds_check(path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    return subprocess.run([sys.executable, "-m", "bot", "--feeds", str(path), "feeds", "check"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60, env=dict(os.environ))
+
+
+def test_a_feeds_yaml_nested_10000_levels_deep_is_a_file_line_problem_with_exit_2_not_a_traceback(tmp_path):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("feeds:\n  - id: a\n    url: https://a.example/rss\n    tags: " + "[" * 10_000 + "]" * 10_000
+                    + "\n")
+    done = _feeds_check(deep)
+    assert done.returncode == 2, done.stderr[-500:]
+    assert f"{deep}:4: nested more than" in done.stderr and "Traceback" not in done.stderr
+    block = "feeds:\n" + "".join(f"{'  ' * (i + 1)}- \n" for i in range(600))  # block style
+    (problem,) = problems_of(block)
+    assert "nested more than" in problem.message and problem.line is not None
+
+
+def test_a_10_mb_feeds_yaml_is_refused_at_once_before_it_is_parsed(tmp_path):
+    import time
+
+    from bot.config import load_feeds
+    from bot.feeds_file import MAX_FEEDS_FILE_BYTES
+
+    big = tmp_path / "big.yaml"
+    big.write_text("feeds:\n" + "  - {id: 'Bad Id', url: 'nowhere'}\n" * 300_000)  # 10.5 MB, 600,000 problems
+    started = time.monotonic()
+    with pytest.raises(FeedsFileError) as caught:
+        load_feeds(big)
+    assert time.monotonic() - started < 1
+    (problem,) = caught.value.problems
+    assert problem.file == str(big) and "too big" in problem.message and f"{MAX_FEEDS_FILE_BYTES:,}" in problem.message
+    (problem,) = problems_of(big.read_text())  # the text itself, too
+    assert "too big" in problem.message
+
+
+def test_at_most_50_problems_are_listed_then_how_many_more():
+    text = "feeds:\n" + "".join(f"  - {{id: 'Bad {i}', url: 'https://{i}.example/rss'}}\n" for i in range(3_000))
+    with pytest.raises(FeedsFileError) as caught:
+        parse_feeds_yaml(text, filename="many.yaml")
+    listed = caught.value.problems
+    assert len(listed) == 51 and caught.value.total == 3_000
+    assert [p.line for p in listed[:3]] == [2, 3, 4]
+    assert str(listed[-1]) == "many.yaml: … and 2,950 more problem(s) (fix the ones above and check again)"
+
+
+def test_duplicate_ids_and_urls_are_reported_in_the_same_pass_as_other_problems():
+    text = ("feeds:\n"
+            "  - {id: a, url: 'https://a.example/rss', interval: 5s}\n"  # too short, and the first a
+            "  - {id: a, url: 'https://b.example/rss', intervall: 1h}\n"  # a typo, and a duplicate id
+            "  - {id: c, url: 'https://a.example/rss', lang: 'xx-yyy'}\n")  # bad language, duplicate url
+    found = [(p.line, p.message.split(" (")[0]) for p in problems_of(text)]
+    assert found == [(2, "interval '5s' is too short"), (3, "unknown key in a feed 'intervall'"),
+                     (3, "duplicate feed id 'a'"), (4, "bad language 'xx-yyy'"),
+                     (4, "duplicate feed url https://a.example/rss")]
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
+def test_an_empty_feeds_yaml_is_an_error_that_says_what_to_write(text):
+    (problem,) = problems_of(text)
+    assert problem.message == "the file is empty" and "feeds:" in problem.hint and "url:" in problem.hint
+
+
+def test_feeds_check_on_an_empty_file_exits_2_and_names_the_file(tmp_path):
+    empty = tmp_path / "other-name.yaml"
+    empty.write_text("")
+    done = _feeds_check(empty)
+    assert done.returncode == 2 and f"{empty}: the file is empty" in done.stderr
+
+
+@pytest.mark.parametrize("line, expected", [("channel: #Kano Desk", "channel is empty"),
+                                            ('channel: "#Kano Desk"', "bad channel '#Kano Desk'"),
+                                            ("channel: Kano Desk", "bad channel 'Kano Desk'")])
+def test_a_channel_with_a_space_or_an_unquoted_hash_is_refused(line, expected):
+    (problem,) = problems_of(f"feeds:\n  - id: a\n    url: https://a.example/rss\n    {line}\n")
+    assert problem.line == 4 and expected in problem.message and "#africa-desk" in problem.hint
