@@ -6,26 +6,24 @@ timeout), with the response headers so it can honour the declared charset.
 
 from __future__ import annotations
 
-import calendar
 import codecs
 import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from urllib.parse import urljoin
 
 import feedparser
 
-from bot.models import Item
+from bot.ingest.entries import items_of
+from bot.ingest.jsonfeed import json_feed, looks_like_json
 from bot.ingest.xml_guard import ENTITY_MARKERS, NotAFeed, refuse_entity_bombs
-from bot.text import (AUTHOR_LIMIT, CONTENT_LIMIT, LINK_LIMIT, SUMMARY_LIMIT, TITLE_LIMIT, canonical_url, cap_text,
-                      html_to_text)
+from bot.models import Item
 
 # How much of the body is sniffed for an HTML page when feedparser finds no feed.
 _SNIFF_LIMIT = 2048
 
-_ABSOLUTE_HTTP = re.compile(r"^https?://", re.I)
 
 
 @dataclass(frozen=True)
@@ -85,6 +83,11 @@ def parse_feed(body: bytes, *, feed_id: str, headers: dict[str, str] | None = No
     response_headers = {k: v for k, v in (headers or {}).items() if k.lower() != "content-location"}
     base = next((v for k, v in (headers or {}).items() if k.lower() == "content-location"), None)
     base = urljoin(base_url, base) if base and base_url else (base or base_url)
+    if looks_like_json(body):  # JSON Feed: feedparser reads only XML; the same Items come out
+        meta, entries = json_feed(body)
+        title, feed_lang, items = items_of({"feed": meta, "entries": entries}, feed_id=feed_id, now=now,
+                                           default_lang=default_lang, base=base)
+        return ParsedFeed(title=title, lang=feed_lang, items=items)
     split = _split_blocks(body, response_headers, base)
     if memory is not None and split is not None and split.context == memory.context:
         known = [memory.blocks.get(digest) for digest in split.digests]
@@ -97,7 +100,7 @@ def parse_feed(body: bytes, *, feed_id: str, headers: dict[str, str] | None = No
     parsed = _feedparser(body, response_headers)
     if not parsed.entries and not parsed.get("version"):
         raise NotAFeed(_why_not_a_feed(body, parsed, response_headers))
-    title, feed_lang, items = _items(parsed, feed_id=feed_id, now=now, default_lang=default_lang, base=base)
+    title, feed_lang, items = items_of(parsed, feed_id=feed_id, now=now, default_lang=default_lang, base=base)
     warning = None
     if parsed.get("bozo") and parsed.get("bozo_exception") is not None:
         warning = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"[:300]
@@ -116,16 +119,6 @@ def _feedparser(body: bytes, response_headers: dict[str, str]):
     # feed moves to a new URL. Relative links are resolved in _item instead.
     return feedparser.parse(body, response_headers=response_headers, sanitize_html=False,
                             resolve_relative_uris=False)
-
-
-def _items(parsed, *, feed_id: str, now: datetime, default_lang: str | None,
-           base: str | None) -> tuple[str | None, str | None, list[Item]]:
-    feed_meta = parsed.get("feed", {})
-    feed_lang = _lang(feed_meta.get("language")) or default_lang
-    title = cap_text(_plain(feed_meta.get("title")), TITLE_LIMIT) or None
-    items = [_item(entry, feed_id=feed_id, now=now, feed_lang=feed_lang, outlet=title, base=base)
-             for entry in parsed.entries]
-    return title, feed_lang, items
 
 
 # --- cutting the blocks the last parse already read -----------------------------------------------------------
@@ -276,7 +269,7 @@ def _parse_without_known_blocks(body: bytes, split: _Split, known: list[bytes | 
     kept = sum(guid is None for guid in known)
     if parsed.get("bozo") or len(parsed.entries) != kept or not parsed.get("version"):
         return None  # a complaint, or entries that do not map one to one onto the blocks: parse it whole
-    title, feed_lang, items = _items(parsed, feed_id=feed_id, now=now, default_lang=default_lang, base=base)
+    title, feed_lang, items = items_of(parsed, feed_id=feed_id, now=now, default_lang=default_lang, base=base)
     guids = iter([_digest(item.guid.encode()) for item in items])
     parsed_guids = [None if guid is not None else next(guids) for guid in known]
     if {guid for guid in known if guid is not None} & {guid for guid in parsed_guids if guid is not None}:
@@ -317,82 +310,3 @@ def _why_not_a_feed(body: bytes, parsed, headers: dict[str, str]) -> str:
     exc = parsed.get("bozo_exception")
     reason = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
     return f"not a feed: no RSS or Atom content found{reason}"[:300]
-
-
-def _item(entry, *, feed_id: str, now: datetime, feed_lang: str | None, outlet: str | None,
-          base: str | None = None) -> Item:
-    # Fields are cut (bot.text.cap_text: how much, why) after the guid and the summary test read them whole.
-    title = _plain(entry.get("title"))
-    summary = _plain(entry.get("summary"))
-    content = "\n\n".join(_plain(part.get("value")) for part in entry.get("content", []) if part.get("value"))
-    link = _link(entry.get("link"), base)
-    published, first_seen = _published(entry, now)
-    return Item(
-        feed_id=feed_id,
-        guid=entry_guid(entry, link=link, title=title, summary=summary),
-        link=link,
-        title=cap_text(title, TITLE_LIMIT),
-        summary=cap_text(summary, SUMMARY_LIMIT) if summary != content else "",
-        content=cap_text(content, CONTENT_LIMIT),
-        author=cap_text(_plain(entry.get("author")), AUTHOR_LIMIT) or None,
-        published=published,
-        published_is_first_seen=first_seen,
-        lang=_lang((entry.get("title_detail") or {}).get("language")) or feed_lang,
-        outlet=outlet,
-    )
-
-
-def _link(value, base: str | None) -> str | None:
-    """An entry's link, absolute (resolved against the feed's URL) and canonical; None unless http(s)."""
-    if not value or not isinstance(value, str) or not value.strip() or len(value) > LINK_LIMIT:
-        return None  # a link over LINK_LIMIT is dropped, not cut
-    value = value.strip()
-    if base and not _ABSOLUTE_HTTP.match(value):
-        try:
-            value = urljoin(base, value)
-        except ValueError:
-            return None
-    if not _ABSOLUTE_HTTP.match(value):
-        return None  # javascript:, data:, mailto: or a relative link with no base is no article link
-    return canonical_url(value)
-
-
-def entry_guid(entry, *, link: str | None, title: str, summary: str) -> str:
-    """A stable id for an entry: its own id, else its link, else a hash of what it says."""
-    own = entry.get("id") or entry.get("guid")
-    if own and str(own).strip():
-        return str(own).strip()[:1000]
-    if link:
-        return link
-    date = entry.get("published") or entry.get("updated") or ""
-    digest = hashlib.sha1(f"{title}\x00{summary}\x00{date}".encode("utf-8", "replace")).hexdigest()
-    return f"sha1:{digest}"
-
-
-EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=timezone.utc)  # before the web had news feeds
-LATEST_AHEAD = timedelta(days=2)  # time zones and clock skew; anything later is a broken date
-
-
-def _published(entry, now: datetime) -> tuple[datetime, bool]:
-    # calendar.timegm, not time.mktime: feedparser's tuples are UTC.
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
-        if parsed:
-            try:
-                moment = datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
-            except (OverflowError, ValueError, OSError, TypeError):
-                continue
-            # "01 Jan 0001" or a date years ahead is a broken feed, not news: treat it as missing.
-            if EARLIEST_DATE <= moment <= now + LATEST_AHEAD:
-                return moment, False
-    return now, True
-
-
-def _plain(value) -> str:
-    return html_to_text(value) if value else ""
-
-
-def _lang(value) -> str | None:
-    if not value or not isinstance(value, str):
-        return None
-    return value.strip().lower().split("-")[0][:8] or None
