@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args, settings) or 0
     except FeedsFileError as exc:
-        print(f"feeds.yaml has {len(exc.problems)} problem(s); nothing was started:", file=sys.stderr)
+        print(f"{settings.feeds_path} has {exc.total} problem(s); nothing was started:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2

@@ -88,3 +88,12 @@ def earliest_match(db, incident_id: int):
 def set_since(db, incident_id: int, since) -> None:
     with writing(db):
         db.execute("update incidents set since = ? where id = ?", [since.isoformat(), incident_id])
+
+
+def tracked_times(db) -> dict:
+    """incident id → when it was tracked (UTC), for telling a feed's old backlog from news."""
+    from db.connection import from_iso
+
+    with db.lock:
+        rows = db.execute("select id, created_at from incidents where removed_at is null").fetchall()
+    return {row[0]: from_iso(row[1]) for row in rows if row[1]}

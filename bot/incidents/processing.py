@@ -18,7 +18,7 @@ from bot.models import Claim, Incident, Item
 from bot.incidents.toll_events import TollEvent, story_event, toll_events
 from bot.incidents.toll_cache import TollCache
 from db import utc_now_iso, writing
-from db.incidents import active_incidents, incidents_version
+from db.incidents import active_incidents, incidents_version, tracked_times
 from db.items import (count_unprocessed, item_state, load_item, mark_processed, quarantine_item,
                       unprocessed_item_ids)
 from db.ledger import incidents_of_item, item_has_any_claim, item_has_claims, record_match, store_claims
@@ -55,9 +55,16 @@ class IncidentProcessor:
         if incidents_version(self.db) != self._version:
             self.refresh()
 
+    def _old_backlog(self, item: Item, incident_id: int, item_backlog: bool) -> bool:
+        """A new feed's backlog is recorded, not posted; but a story published after the incident was
+        tracked is news even when it arrives with a feed's first poll."""
+        tracked = self._tracked_at.get(incident_id)
+        return item_backlog and (tracked is None or item.published < tracked)
+
     def refresh(self) -> None:
         """Re-read the tracked incidents (after track or untrack)."""
         self._version = incidents_version(self.db)
+        self._tracked_at = tracked_times(self.db)
         self._incidents = active_incidents(self.db)
         self._matcher = Matcher(list(self._incidents.values()))
         self._ids = {incident.slug: incident_id for incident_id, incident in self._incidents.items()}
@@ -120,7 +127,8 @@ class IncidentProcessor:
                 involved = [i for i in involved if i in only]
             def common(incident_id: int) -> dict:
                 return {"incident_id": incident_id, "item": item, "item_id": item_id, "story_id": story_id,
-                        "outcome": outcome, "status": "recorded" if backfill or item_backlog else "pending"}
+                        "outcome": outcome, "status": "recorded" if backfill or self._old_backlog(
+                            item, incident_id, item_backlog) else "pending"}
 
             if involved:
                 befores = {i: self.tolls.get(i).toll for i in involved}

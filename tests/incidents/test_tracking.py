@@ -75,3 +75,21 @@ def test_untrack_is_for_its_editor_or_an_admin_and_the_ledger_stays_reachable(st
     assert "77" in desk.ask(f"/incident {slug} toll").text  # its ledger, by slug
     actions = [(r["actor"], r["action"]) for r in stored.query("select actor, action from audit_log order by id")]
     assert actions == [("U0EDITOR1", "incident_track"), ("U0ADMIN01", "incident_untrack")]
+
+
+def test_a_new_feeds_backlog_is_recorded_but_a_story_published_after_tracking_is_posted(db, client, settings,
+                                                                                        server):
+    from datetime import datetime, timedelta, timezone
+
+    Desk(db).ask("/incident track Bamako attacks keywords: bamako since: 2024-09-01", today=TODAY)
+    soon = datetime.now(timezone.utc) + timedelta(hours=1)
+    fresh = {"title": "Bamako: new attack", "guid": "n1", "pubDate": soon.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+             "description": "Gunmen attacked Bamako again."}
+    feed = FeedConfig(id="new", url=server.url("/new.xml"), interval_seconds=600)
+    db["feeds"].insert({"id": "new", "url": feed.url, "interval_seconds": 600})
+    server.routes["/new.xml"] = Response(rss(STORIES[0], fresh))  # the feed's first poll: its backlog
+    poll_feed(db, client, feed, settings=settings, now=soon)
+    Desk(db).processor.process_pending()
+    statuses = {r["payload"].split('"title": "')[1].split('"')[0]: r["status"]
+                for r in db.query("select payload, status from outbox where kind = 'story'")}
+    assert statuses == {"Attack in Bamako": "recorded", "Bamako: new attack": "pending"}
