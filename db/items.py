@@ -226,3 +226,20 @@ def quarantine_item(db, item_id: int, *, error: str, at: str) -> None:
 def count_unprocessed(db) -> int:
     with db.lock:
         return db.execute("select count(*) from items where processed_at is null").fetchone()[0]
+
+
+def item_by_link(db, links: list[str]) -> dict | None:
+    """The stored item a link points to (by its story's canonical link, else the item's own link):
+    id, title, published, link; the earliest published when several outlets carry the story.
+    `links` come canonical already (ingest's canonical_url), and as written."""
+    for url in links[:10]:
+        with db.lock:
+            row = db.execute("select items.id, items.title, items.published, items.link from stories "
+                             "join items on items.story_id = stories.id where stories.canonical_link = ? "
+                             "order by items.published limit 1", [url]).fetchone()
+            if row is None:
+                row = db.execute("select id, title, published, link from items where link = ? "
+                                 "order by published limit 1", [url]).fetchone()
+        if row is not None:
+            return {"id": row[0], "title": row[1], "published": row[2], "link": row[3]}
+    return None

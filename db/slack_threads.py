@@ -48,3 +48,11 @@ def forget_thread(db, thread_id: int) -> None:
     """The parent was deleted in Slack: the incident's next alert opens a new thread."""
     with writing(db):
         db.execute("DELETE FROM slack_threads WHERE id = ?", [thread_id])
+
+
+def incident_thread(db, incident_id: int) -> tuple[str, str] | None:
+    """(channel ID, parent ts) of the incident's most recent thread, or None when it has none yet."""
+    with db.lock:
+        found = db.execute("SELECT channel, parent_ts FROM slack_threads WHERE incident_id = ? "
+                           "AND parent_ts IS NOT NULL ORDER BY id DESC LIMIT 1", [incident_id]).fetchone()
+    return (found[0], found[1]) if found else None

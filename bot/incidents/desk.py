@@ -279,3 +279,100 @@ class Desk:
         for item_id in ids:
             self.processor.process_item(item_id, outcome=outcome, only={incident_id}, backfill=True)
         return outcome
+
+    def chart_post(self, name: str) -> dict:
+        """The chart for Slack, drawn here (CPU work, in the desk's own process when it has one):
+        {"png", "title", "filename", "slug", "name", "incident_id", "channel", "thread_ts"} where the
+        channel and thread are the incident's thread (else its channel, thread_ts None; channel None when
+        it has neither), or {"error": the reply naming the candidates}."""
+        from bot.incidents.chart import toll_png
+        from db.slack_threads import incident_thread
+
+        found = self._resolve(name)
+        if isinstance(found, Reply):
+            return {"error": found.text, "candidates": found.candidates}
+        incident_id, incident = found
+        title = f"{incident.name} — reported toll"
+        png = toll_png(self.tolls.get(incident_id).toll, title=title)
+        thread = incident_thread(self.db, incident_id)
+        channel, thread_ts = thread if thread else (incident.channel, None)
+        return {"png": png, "title": title, "filename": f"{incident.slug}-toll.png", "slug": incident.slug,
+                "name": incident.name, "incident_id": incident_id, "channel": channel, "thread_ts": thread_ts}
+
+    def home_data(self, *, feeds: bool = False) -> dict:
+        """What the App Home shows, as plain data: each tracked incident with its leading killed figure
+        and its last change, newest change first; with feeds=True (admins), every feed's health,
+        failing and stale feeds first."""
+        from dataclasses import asdict
+
+        from bot.incidents.figures import source_words
+        from db.feeds import feed_health
+
+        rows = []
+        for incident_id, incident in self.incidents().items():
+            toll = self.tolls.get(incident_id).toll
+            killed = toll.get("killed")
+            leading = killed.leading if killed is not None else None
+            rows.append({"slug": incident.slug, "name": incident.name, "channel": incident.channel,
+                         "since": incident.since.isoformat() if incident.since else None,
+                         "killed": leading.figure.text if leading is not None else None,
+                         "killed_source": source_words(leading.source) if leading is not None else None,
+                         "updated": toll.updated})
+        rows.sort(key=lambda r: (r["updated"] is None, -(r["updated"].timestamp() if r["updated"] else 0),
+                                 r["slug"]))
+        health = None
+        if feeds:
+            health = [asdict(h) for h in feed_health(self.db)]
+            health.sort(key=lambda h: (not h["consecutive_failures"], not h["stale"], not h["enabled"], h["id"]))
+        return {"incidents": rows, "feeds": health}
+
+    def digest(self, channel: str, *, at: datetime, hours: int = 24, feeds: bool = False) -> dict:
+        """One channel's digest as plain data: each of its incidents with changes in the `hours` before
+        `at` (the toll then and now, the source classes first heard from, new stories), and with
+        feeds=True (the admins' channel) the feeds that failed in that window.
+
+        The toll "then" is the same computation over the entries the desk could read by then (their
+        reading time); an editor's later rejection of a figure counts in both."""
+        from datetime import timedelta
+
+        from bot.incidents.figures import source_words
+        from bot.incidents.toll import compute_toll
+        from db.feeds import feed_health
+
+        def bare(ref: str | None) -> str:
+            ref = (ref or "").strip()
+            if ref.startswith("<#") and ref.endswith(">"):
+                ref = ref[2:-1].split("|", 1)[0]
+            return ref.lstrip("#").lower()
+
+        start = at - timedelta(hours=hours)
+        wanted = bare(channel)
+        rows = []
+        for incident_id, incident in sorted(self.incidents().items()):
+            if bare(incident.channel) != wanted:
+                continue
+            ledger = self.tolls.get(incident_id)
+            seen = [e for e in ledger.entries if e.published <= at]
+            then, now = compute_toll([e for e in seen if e.published <= start]), compute_toll(seen)
+            stories = {r["story_id"] for r in ledger_queries.matched_items(self.db, incident_id)
+                       if r["published"] and start < from_iso(r["published"]) <= at}
+            metrics = []
+            for metric, mt in now.metrics.items():
+                before = then.get(metric)
+                lead_now = mt.leading.figure.text if mt.leading else None
+                lead_then = before.leading.figure.text if before is not None and before.leading else None
+                fresh = [source_words(s.source) for s in mt.standings if start < s.first_reported <= at]
+                if lead_now != lead_then or fresh:
+                    metrics.append({"metric": metric, "then": lead_then, "now": lead_now,
+                                    "source": source_words(mt.leading.source) if mt.leading else None,
+                                    "new_sources": fresh})
+            if metrics or stories:
+                rows.append({"slug": incident.slug, "name": incident.name, "metrics": metrics,
+                             "new_stories": len(stories)})
+        failed = None
+        if feeds:
+            failed = [{"id": h.id, "url": h.url, "error": h.last_error, "at": h.last_error_at,
+                       "failures": h.consecutive_failures, "stale": h.stale}
+                      for h in feed_health(self.db, now=at)
+                      if (h.last_error_at and start < from_iso(h.last_error_at) <= at) or h.stale]
+        return {"channel": channel, "from": start, "to": at, "incidents": rows, "feeds": failed}

@@ -30,7 +30,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings, SlackSettings
 from bot.incidents.desk import Desk
-from bot.slack import messages
+from bot.slack import charts, home, messages, track
 from bot.slack.sender import SenderSettings, SlackSender, make_web_client
 from handlers import actions as action_handlers
 from handlers import feeds as feeds_handlers
@@ -171,6 +171,10 @@ def build_app(deps: Deps, *, client: WebClient, signing_secret: str | None = Non
               process_before_response=True, token_verification_enabled=token_verification,
               request_verification_enabled=False, name="incident-desk",
               before_authorize=SignedRequests(signing_secret) if signing_secret is not None else None)
+    # Before /incident's own listener: `<name> chart` and a bare `track` (the modal) are theirs.
+    charts.register(app, deps)
+    track.register(app, deps)
+    home.register(app, deps)
     incident_handlers.register(app, deps)
     feeds_handlers.register(app, deps)
     action_handlers.register(app, deps)

@@ -27,6 +27,7 @@ SHARE = "share_reply"
 DID_YOU_MEAN = "did_you_mean"
 NOT_THIS_INCIDENT = "not_this_incident"
 CLAIM_MENU = "claim_menu"  # overflow: "verified:<claim id>" / "wrong:<claim id>"
+CHART = "chart_toll"  # value: the incident's slug; posts the toll chart in its thread
 
 
 _MRKDWN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -111,10 +112,19 @@ def reply_blocks(reply, *, shareable: bool = False, command: str | None = None) 
         blocks.append(ActionsBlock(block_id=DID_YOU_MEAN, elements=[
             ButtonElement(text=slug[:75], action_id=f"{DID_YOU_MEAN}_{n}", value=f"{slug}{view}"[:2000])
             for n, slug in enumerate(reply.candidates[:5])]))
+    buttons = []
     if shareable and reply.ok and command:
-        blocks.append(ActionsBlock(block_id="share", elements=[
-            ButtonElement(text="Share in channel", action_id=SHARE, value=command[:2000])]))
+        buttons.append(ButtonElement(text="Share in channel", action_id=SHARE, value=command[:2000]))
+    if reply.ok and getattr(reply, "view", None) == "toll" and getattr(reply, "incident", None):
+        buttons.append(chart_button(reply.incident))
+    if buttons:
+        blocks.append(ActionsBlock(block_id="share", elements=buttons))
     return [block if isinstance(block, dict) else block.to_dict() for block in blocks]
+
+
+def chart_button(slug: str) -> ButtonElement:
+    """"Chart": the toll as a picture, posted in the incident's thread."""
+    return ButtonElement(text="Chart", action_id=CHART, value=slug[:2000])
 
 
 def figure_cell(standing: Standing, *, verified_by: str | None = None) -> str:

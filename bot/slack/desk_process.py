@@ -90,5 +90,14 @@ class DeskProcess:
     def alert_message(self, row: dict):
         return self._run("alert_message", dict(row))
 
+    def chart_post(self, name: str) -> dict:
+        return self._run("chart_post", name)
+
+    def home_data(self, *, feeds: bool = False) -> dict:
+        return self._run("home_data", feeds=feeds)
+
+    def digest(self, channel: str, *, at, hours: int = 24, feeds: bool = False) -> dict:
+        return self._run("digest", channel, at=at, hours=hours, feeds=feeds)
+
     def close(self) -> None:
         self._child.close()

@@ -88,7 +88,41 @@ def load_spec() -> dict[str, MethodSpec]:
             scopes = {scope for need in op.get("security", []) for scope in need.get("slackAuth", [])}
             methods[path.lstrip("/")] = MethodSpec(path.lstrip("/"), frozenset(params), frozenset(required),
                                                    frozenset(errors), success, frozenset(scopes))
+    methods.update(CURRENT_METHODS)
     return methods
+
+
+# Methods today's Slack has that the frozen 2021 spec predates, described from Slack's current docs
+# (docs.slack.dev/reference/methods/…): the external-upload flow that replaced files.upload.
+_COMMON_ERRORS = frozenset({"not_authed", "invalid_auth", "account_inactive", "token_revoked", "no_permission",
+                            "missing_scope", "invalid_arguments", "invalid_arg_name", "request_timeout",
+                            "fatal_error", "internal_error", "ratelimited"})
+CURRENT_METHODS = {
+    # files.getUploadURLExternal: required filename and length (bytes); optional alt_txt, snippet_type.
+    # Answers upload_url (POST the bytes there) and file_id.
+    "files.getUploadURLExternal": MethodSpec(
+        "files.getUploadURLExternal", frozenset({"filename", "length", "alt_txt", "snippet_type"}),
+        frozenset({"filename", "length"}), _COMMON_ERRORS | {"invalid_length"},
+        {"type": "object", "required": ["ok", "upload_url", "file_id"],
+         "properties": {"ok": {"enum": [True]}, "upload_url": {"type": "string"}, "file_id": {"type": "string"}}},
+        frozenset({"files:write"})),
+    # files.completeUploadExternal: required files (JSON array of {id, title?}); optional channel_id,
+    # channels, thread_ts (a parent's ts, with one channel), initial_comment, blocks.
+    "files.completeUploadExternal": MethodSpec(
+        "files.completeUploadExternal", frozenset({"files", "channel_id", "channels", "thread_ts",
+                                                   "initial_comment", "blocks"}),
+        frozenset({"files"}), _COMMON_ERRORS | {"file_not_found", "file_upload_size_restricted", "channel_not_found",
+                                                 "not_in_channel", "invalid_channel", "invalid_thread_ts",
+                                                 "posting_to_channel_denied"},
+        {"type": "object", "required": ["ok", "files"],
+         "properties": {"ok": {"enum": [True]}, "files": {"type": "array"}}},
+        frozenset({"files:write"})),
+}
+# views.open and views.publish are in the 2021 spec but list no error codes; these are today's docs'.
+VIEW_ERRORS = frozenset({"invalid_arguments", "expired_trigger_id", "invalid_trigger_id", "view_too_large",
+                         "duplicate_external_id", "not_found"})
+TRIGGER_SECONDS = 3.0  # a trigger_id is good for 3 seconds
+MAX_VIEW_BLOCKS = 100
 
 
 @lru_cache(maxsize=1)
@@ -202,6 +236,9 @@ class FakeSlack:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.add_channel("C0GENERAL1", "general")
+        self.uploads: dict[str, dict] = {}  # file_id -> {filename, length, data (bytes or None), title}
+        self.views: list[dict] = []  # views.open / views.publish, as accepted
+        self.home: dict[str, dict] = {}  # user -> the Home tab last published
 
     # set-up ------------------------------------------------------------------------------------
     def add_channel(self, channel_id: str, name: str, *, member: bool = True, is_private: bool = False,
@@ -211,6 +248,14 @@ class FakeSlack:
             channel = Channel(channel_id, name.lstrip("#"), member, is_private, is_archived)
             self.channels[channel_id] = channel
             return channel
+
+    def dm(self, user_id: str) -> Channel:
+        """The app's direct-message channel with a member (its Messages tab), opened on first use."""
+        with self._lock:
+            dm_id = "D" + user_id[1:]
+            if dm_id not in self.channels:
+                self.channels[dm_id] = Channel(dm_id, dm_id, member=True, is_private=True, users={user_id})
+            return self.channels[dm_id]
 
     def join(self, channel_id: str) -> None:
         """The bot is invited into the channel."""
@@ -293,7 +338,8 @@ class FakeSlack:
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> "FakeSlack":
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        server_class = type("FakeSlackServer", (ThreadingHTTPServer,), {"request_queue_size": 128})
+        self._httpd = server_class(("127.0.0.1", 0), self._handler_class())  # a burst is not refused at connect
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="fakeslack", daemon=True)
@@ -332,6 +378,9 @@ class FakeSlack:
 
             def _serve(self):
                 path, _, query = self.path.partition("?")
+                if path.startswith("/upload/"):  # files.getUploadURLExternal's upload_url
+                    self._answer(*fake._receive_upload(path.rsplit("/", 1)[-1], self.headers, self.rfile))
+                    return
                 method = path.rsplit("/", 1)[-1]
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > MAX_BODY_BYTES:
@@ -395,6 +444,11 @@ class FakeSlack:
             failure = None
         if failure is not None and not failure.crash_after_post:
             return self._failure_answer(spec, failure)
+        if method in ("views.open", "views.publish"):
+            problems = view_problems(args.get("view"), home=method == "views.publish")
+            if problems:
+                self._violation(f"{method}: invalid view: {'; '.join(problems[:5])}")
+                return 200, {"ok": False, "error": "invalid_arguments"}, {}
         if "blocks" in args and method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             problems = block_problems(args["blocks"])
             if problems:
@@ -438,7 +492,8 @@ class FakeSlack:
         return failure.status, self._error(spec, failure.error or "request_timeout"), {}
 
     def _error(self, spec: MethodSpec, error: str) -> dict:
-        if error not in spec.errors | PLATFORM_ERRORS:
+        extra = VIEW_ERRORS if spec.name.startswith("views.") else frozenset()
+        if error not in spec.errors | PLATFORM_ERRORS | extra:
             self._violation(f"{spec.name}: the fake answered {error!r}, which the spec does not list")
         return {"ok": False, "error": error}
 
@@ -459,6 +514,8 @@ class FakeSlack:
         with self._lock:
             if ref in self.channels:
                 return self.channels[ref]
+            if ref in self.users and not self.users[ref].get("is_bot"):
+                return self.dm(ref)  # a user ID as the channel: the app's DM with them (its Messages tab)
             name = ref.lstrip("#")
             return next((c for c in self.channels.values() if c.name == name), None)
 
@@ -560,8 +617,8 @@ class FakeSlack:
         limit = max(1, min(int(args.get("limit") or 100), 1000))
         start = int(args.get("cursor") or 0)
         with self._lock:
-            visible = [c for c in self.channels.values()
-                       if ("private_channel" if c.is_private else "public_channel") in types
+            visible = [c for c in self.channels.values() if not c.id.startswith("D")  # DMs are type "im"
+                       and ("private_channel" if c.is_private else "public_channel") in types
                        and (c.member or not c.is_private)]
         page = visible[start:start + limit]
         more = start + limit < len(visible)
@@ -602,6 +659,95 @@ class FakeSlack:
             out["response_metadata"] = {"next_cursor": str(start + limit)}
         return out
 
+    def _receive_upload(self, file_id: str, headers, stream) -> tuple[int, str | dict]:
+        """The upload_url: Slack's file service takes the bytes (raw or multipart) and answers 200."""
+        length = int(headers.get("Content-Length") or 0)
+        with self._lock:
+            upload = self.uploads.get(file_id)
+        if upload is None or length > MAX_BODY_BYTES:
+            return 404 if upload is None else 413, "<html><body>no such upload</body></html>"
+        data = stream.read(length) if length else b""
+        with self._lock:
+            if upload["data"] is not None:
+                self._violation(f"upload {file_id}: bytes sent twice")
+            upload["data"] = data
+            upload["content_type"] = headers.get("Content-Type", "")
+            if len(data) != upload["length"]:
+                self._violation(f"upload {file_id}: {len(data)} bytes sent, {upload['length']} announced")
+        return 200, "OK - " + str(len(data))
+
+    def _m_files_getUploadURLExternal(self, args: dict) -> dict:  # noqa: N802
+        try:
+            length = int(args["length"])
+        except (TypeError, ValueError):
+            raise SlackError("invalid_length") from None
+        if length <= 0 or length > MAX_BODY_BYTES:
+            raise SlackError("invalid_length")
+        with self._lock:
+            file_id = f"F{len(self.uploads) + 1:09d}"
+            self.uploads[file_id] = {"filename": str(args["filename"]), "length": length, "data": None,
+                                     "title": None, "shared": None}
+        port = self._httpd.server_address[1]
+        return {"upload_url": f"http://127.0.0.1:{port}/upload/{file_id}", "file_id": file_id}
+
+    def _m_files_completeUploadExternal(self, args: dict) -> dict:  # noqa: N802
+        try:
+            files = json.loads(args["files"]) if isinstance(args["files"], str) else args["files"]
+        except ValueError:
+            raise SlackError("invalid_arguments") from None
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) and f.get("id") for f in files):
+            raise SlackError("invalid_arguments")
+        channel = None
+        if args.get("channel_id"):
+            channel = self._channel(args["channel_id"], post=True)
+        thread_ts = args.get("thread_ts")
+        with self._lock:
+            for f in files:
+                upload = self.uploads.get(f["id"])
+                if upload is None or upload["data"] is None:
+                    raise SlackError("file_not_found")
+            if thread_ts and (channel is None or self._find(channel, str(thread_ts)) is None):
+                raise SlackError("invalid_thread_ts")
+            shared = []
+            for f in files:
+                upload = self.uploads[f["id"]]
+                upload.update(title=f.get("title") or upload["filename"], shared={
+                    "channel": channel.id if channel else None, "thread_ts": thread_ts})
+                shared.append({"id": f["id"], "title": upload["title"]})
+            if channel is not None:
+                message = {"type": "message", "text": str(args.get("initial_comment") or ""), "user": BOT_USER,
+                           "bot_id": BOT_ID, "ts": self._next_ts(), "files": shared}
+                if thread_ts:
+                    message["thread_ts"] = str(thread_ts)
+                    parent = self._find(channel, str(thread_ts))
+                    parent["reply_count"] = parent.get("reply_count", 0) + 1
+                    parent.setdefault("thread_ts", parent["ts"])
+                channel.messages.append(message)
+        return {"files": shared}
+
+    def _m_views_open(self, args: dict) -> dict:
+        trigger = str(args.get("trigger_id") or "")
+        # The tests' triggers end with the time they were issued (ns), as Slack's carry it in effect.
+        issued = trigger.rsplit(".", 1)[-1]
+        if issued.isdigit() and time.time() - int(issued) / 1e9 > TRIGGER_SECONDS:
+            self._violation(f"views.open: trigger_id used more than {TRIGGER_SECONDS:.0f} s after it was issued")
+            raise SlackError("expired_trigger_id")
+        return {"view": self._accept_view(args, kind="modal")}
+
+    def _m_views_publish(self, args: dict) -> dict:
+        view = self._accept_view(args, kind="home")
+        with self._lock:
+            self.home[str(args["user_id"])] = view
+        return {"view": view}
+
+    def _accept_view(self, args: dict, *, kind: str) -> dict:
+        view = _json_arg(args.get("view"))
+        with self._lock:
+            view = {**view, "id": f"V{len(self.views) + 1:09d}", "team_id": TEAM_ID, "app_id": "A0TEST",
+                    "bot_id": BOT_ID, "hash": f"{time.time():.6f}", "state": {"values": {}}}
+            self.views.append(view)
+        return dict(view)
+
     def _m_users_info(self, args: dict) -> dict:
         with self._lock:
             user = self.users.get(str(args.get("user") or ""))
@@ -614,6 +760,57 @@ def _conversation(channel: Channel) -> dict:
     return {"id": channel.id, "name": channel.name, "is_channel": not channel.is_private,
             "is_group": False, "is_private": channel.is_private, "is_archived": channel.is_archived,
             "is_member": channel.member, "created": 1_600_000_000, "is_general": channel.name == "general"}
+
+
+def _json_arg(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def view_problems(view: Any, *, home: bool) -> list[str]:
+    """Why a view is not one Slack would open (a modal) or publish (a Home tab); empty when it is."""
+    view = _json_arg(view)
+    if not isinstance(view, dict):
+        return ["view is not a JSON object"]
+    wanted = "home" if home else "modal"
+    problems = [] if view.get("type") == wanted else [f"view type {view.get('type')!r}, not {wanted!r}"]
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        return problems + ["view has no blocks array"]
+    problems += [f"schema: {e.json_path}: {e.message}"[:300] for e in list(_block_validator().iter_errors(blocks))[:10]]
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        problems.append(f"{len(blocks)} blocks; a view holds at most {MAX_VIEW_BLOCKS}")
+    for i, raw in enumerate(blocks[:MAX_VIEW_BLOCKS]):
+        try:
+            model = Block.parse(raw) if isinstance(raw, dict) else None
+            if model is None:
+                problems.append(f"slack_sdk: block {i} has an unknown type")
+            else:
+                model.validate_json()
+        except (SlackObjectFormationError, TypeError, ValueError) as exc:
+            problems.append(f"slack_sdk: block {i}: {exc}"[:300])
+    if not home:
+        for key, limit in (("title", 24), ("submit", 24), ("close", 24)):
+            text = (view.get(key) or {}).get("text") if isinstance(view.get(key), dict) else None
+            if key == "title" and not text:
+                problems.append("a modal needs a title")
+            if text and len(text) > limit:
+                problems.append(f"{key} over {limit} characters")
+            if view.get(key) is not None and (view.get(key) or {}).get("type") != "plain_text":
+                problems.append(f"{key} must be plain_text")
+        if any(isinstance(b, dict) and b.get("type") == "input" for b in blocks) and not view.get("submit"):
+            problems.append("a modal with input blocks needs a submit button")
+    for key, limit in (("private_metadata", 3000), ("callback_id", 255)):
+        if len(str(view.get(key) or "")) > limit:
+            problems.append(f"{key} over {limit} characters")
+    ids = [b.get("block_id") for b in blocks if isinstance(b, dict) and b.get("block_id")]
+    if len(ids) != len(set(ids)):
+        problems.append("block_id values repeat within the view")
+    return problems
 
 
 def _truthy(value: Any) -> bool:

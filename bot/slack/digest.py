@@ -1,0 +1,102 @@
+"""The daily digest of one channel as a message: (plain text, Block Kit), from Desk.digest's data.
+
+Each incident of the channel that changed in the window: its toll then and now per metric, the
+source classes first heard from, how many new stories; for the admins' channel, the feeds that failed.
+`digest_time` reads the --at of `python -m bot digest --channel C --at TIME` (not wired in bot/cli.py yet).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from slack_sdk.models.blocks import ContextBlock, HeaderBlock, SectionBlock
+from slack_sdk.models.blocks.basic_components import MarkdownTextObject, PlainTextObject
+
+from bot.incidents.render import when
+from bot.slack.blocks import HEADINGS, SECTION_LIMIT, clip, escape
+
+MAX_INCIDENTS = 40
+MAX_FEEDS = 20
+
+
+def incident_lines(row: dict) -> list[str]:
+    lines = []
+    for m in row["metrics"]:
+        heading = HEADINGS.get(m["metric"], m["metric"])
+        if m["now"] is None:
+            change = "no leading figure yet"
+        elif m["then"] == m["now"]:
+            change = f"{m['now']} (unchanged)"
+        elif m["then"] is None:
+            change = f"{m['now']} (first figure)"
+        else:
+            change = f"{m['then']} → {m['now']}"
+        source = f", leading: {m['source']}" if m.get("source") else ""
+        fresh = f"; new sources: {', '.join(m['new_sources'])}" if m["new_sources"] else ""
+        lines.append(f"{heading}: {change}{source}{fresh}")
+    lines.append(f"{row['new_stories']} new stor{'y' if row['new_stories'] == 1 else 'ies'}")
+    return lines
+
+
+def feed_lines(feeds: list[dict], *, tz=None) -> list[str]:
+    out = []
+    for f in feeds[:MAX_FEEDS]:
+        if f["error"]:
+            out.append(f"{f['id']}: {f['error']} ({f['failures']} in a row"
+                       f"{', last ' + when(_parse(f['at']), tz=tz) if f['at'] else ''})")
+        else:
+            out.append(f"{f['id']}: stale, no success lately")
+    return out
+
+
+def _parse(text: str):
+    from db import from_iso
+
+    return from_iso(text)
+
+
+def digest_text(data: dict, *, tz=None) -> str:
+    """The digest as plain text (the CLI, and the message's fallback)."""
+    lines = [f"Digest for {data['channel']}: {when(data['from'], tz=tz)} to {when(data['to'], tz=tz)}"]
+    if not data["incidents"]:
+        lines.append("No tracked incident of this channel changed.")
+    for row in data["incidents"][:MAX_INCIDENTS]:
+        lines.append("")
+        lines.append(f"{row['name']} ({row['slug']})")
+        lines += [f"  {line}" for line in incident_lines(row)]
+    if data.get("feeds") is not None:
+        lines.append("")
+        lines.append(f"Feeds that failed: {len(data['feeds'])}" if data["feeds"] else "Feeds: none failed.")
+        lines += [f"  {line}" for line in feed_lines(data["feeds"], tz=tz)]
+    return "\n".join(lines)
+
+
+def digest_blocks(data: dict, *, tz=None) -> list[dict]:
+    """The digest as Block Kit (under a message's 50 blocks)."""
+    blocks: list = [HeaderBlock(text=PlainTextObject(text="Incident Desk digest")),
+                    ContextBlock(elements=[MarkdownTextObject(
+                        text=f"{when(data['from'], tz=tz)} to {when(data['to'], tz=tz)}")])]
+    if not data["incidents"]:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="No tracked incident of this channel changed.")))
+    for row in data["incidents"][:MAX_INCIDENTS]:
+        text = f"*{escape(row['name'])}* (`{escape(row['slug'])}`)\n" + "\n".join(
+            escape(line) for line in incident_lines(row))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT))))
+    if data.get("feeds"):
+        text = "*Feeds that failed*\n" + "\n".join(escape(line) for line in feed_lines(data["feeds"], tz=tz))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT))))
+    return [b.to_dict() for b in blocks[:50]]
+
+
+def digest_time(text: str | None, tz, *, now: datetime | None = None) -> datetime:
+    """A digest's time: an ISO date-time (its own offset, else in `tz`), or HH:MM today in `tz`; None is now.
+    ValueError for anything else."""
+    now = (now or datetime.now(timezone.utc)).astimezone(tz)
+    if not text:
+        return now
+    clock = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if clock:
+        return now.replace(hour=int(clock.group(1)), minute=int(clock.group(2)), second=0, microsecond=0)
+    moment = datetime.fromisoformat(text.strip())
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)

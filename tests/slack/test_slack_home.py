@@ -1,0 +1,101 @@
+"""The App Home: a signed app_home_opened event publishes the Home tab (views.publish)."""
+
+import json
+import time
+
+from tests.slack.fakeslack import view_problems
+from tests.slack.slack_requests import post
+from tests.slack.test_slack_app import ADMIN, EDITOR, TRACK, command
+from tests.slack.test_slack_chart import PNG_SIGNATURE
+
+
+def home_opened(running, user, *, tab="home", event_id="Ev1"):
+    event = {"type": "event_callback", "team_id": "T0TEST", "api_app_id": "A0TEST", "event_id": event_id,
+             "event_time": int(time.time()), "event": {"type": "app_home_opened", "user": user, "channel": "D0APPHOME",
+                                                       "tab": tab, "event_ts": f"{time.time():.6f}"}}
+    assert post(running.url, json.dumps(event), content_type="application/json").status_code == 200
+
+
+def published(slack, user, *, count=1, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        calls = [c for c in slack.calls_to("views.publish") if c.ok and c.args["user_id"] == user]
+        if len(calls) >= count:
+            return calls[count - 1].args["view"]
+        time.sleep(0.05)
+    raise AssertionError(f"no views.publish for {user}")
+
+
+def texts(view):
+    return json.dumps(view["blocks"])
+
+
+def test_opening_the_home_tab_publishes_the_incidents_with_toll_and_chart_buttons(running, catcher, db, slack):
+    from bot.config import parse_feeds_yaml
+    from db.feeds import sync_file_feeds
+    from bot.demo import seed_feeds_yaml
+
+    command(running, catcher, TRACK)
+    sync_file_feeds(db, parse_feeds_yaml(seed_feeds_yaml("http://127.0.0.1:9")))
+    home_opened(running, EDITOR)
+    view = published(slack, EDITOR)
+    assert view["type"] == "home" and view_problems(view, home=True) == []
+    assert "Bamako attacks" in texts(view) and "bamako-attacks" in texts(view)
+    buttons = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert {(b["action_id"], b["value"]) for b in buttons} == {("home_toll", "bamako-attacks"),
+                                                                ("chart_toll", "bamako-attacks")}
+    assert "Feeds (admins)" not in texts(view)  # an editor sees no feed health
+
+
+def test_admins_see_feed_health_failing_first_and_the_tab_is_updated_when_opened_again(running, catcher, db, slack):
+    from bot.config import parse_feeds_yaml
+    from bot.demo import seed_feeds_yaml
+    from db.feeds import sync_file_feeds
+
+    sync_file_feeds(db, parse_feeds_yaml(seed_feeds_yaml("http://127.0.0.1:9")))
+    first_id = db.query("select id from feeds order by id desc limit 1").__next__()["id"]
+    db.execute("update feeds set consecutive_failures = 3, last_error = 'HTTP 503' where id = ?", [first_id])
+    db.conn.commit()
+    home_opened(running, ADMIN)
+    view = published(slack, ADMIN)
+    assert view_problems(view, home=True) == []
+    feeds_text = next(b["text"]["text"] for b in view["blocks"] if b.get("block_id") == "feeds")
+    assert first_id in feeds_text.splitlines()[0] and "failing (3 in a row): HTTP 503" in feeds_text
+    assert "0 incident(s) tracked" in texts(view)
+    command(running, catcher, TRACK, user=ADMIN)
+    home_opened(running, ADMIN, event_id="Ev2")
+    assert "Bamako attacks" in texts(published(slack, ADMIN, count=2))
+
+
+def test_the_messages_tab_publishes_nothing(running, slack):
+    home_opened(running, EDITOR, tab="messages")
+    time.sleep(0.5)
+    assert slack.calls_to("views.publish") == []
+
+
+def test_home_toll_opens_a_modal_and_home_chart_posts_and_tells_by_dm(running, catcher, slack):
+    command(running, catcher, TRACK)
+    payload = {"type": "block_actions", "user": {"id": EDITOR, "username": "editor", "team_id": "T0TEST"},
+               "api_app_id": "A0TEST", "token": "legacy", "team": {"id": "T0TEST", "domain": "newsroom"},
+               "container": {"type": "view", "view_id": "V1"}, "view": {"id": "V1", "type": "home"},
+               "actions": [{"action_id": "home_toll", "block_id": "incident_0_actions", "type": "button",
+                            "value": "bamako-attacks", "action_ts": str(time.time())}]}
+    from urllib.parse import urlencode
+
+    from tests.slack.slack_requests import _trigger_id
+    payload["trigger_id"] = _trigger_id()
+    assert post(running.url, urlencode({"payload": json.dumps(payload)})).status_code == 200
+    deadline = time.monotonic() + 10
+    while not slack.calls_to("views.open") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (opened,) = slack.calls_to("views.open")
+    assert opened.ok and "Bamako attacks — toll" in json.dumps(opened.args["view"], ensure_ascii=False)
+    payload["actions"][0].update(action_id="chart_toll", block_id="incident_0_actions")
+    payload["trigger_id"] = _trigger_id()
+    assert post(running.url, urlencode({"payload": json.dumps(payload)})).status_code == 200
+    deadline = time.monotonic() + 15
+    while not slack.messages(slack.dm(EDITOR).id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (dm,) = slack.messages(slack.dm(EDITOR).id)
+    assert "Posted the chart of Bamako attacks" in dm["text"]
+    assert slack.uploads["F000000001"]["data"].startswith(PNG_SIGNATURE)
