@@ -32,7 +32,7 @@ from tests.slack.fakeslack import FakeSlack  # noqa: E402
 from tests.slack.slack_requests import SECRET, ResponseCatcher, signed_headers, slash_command  # noqa: E402
 
 TRACK = "track Bamako attacks keywords: bamako, JNIM since: 2024-09-17 channel: #mali-desk"
-TEXTS = ("bamako toll", "bamako", "list", "bamako timeline", "help")
+TEXTS = ("bamako toll", "bamako", "list", "bamako timeline", "help", "track")  # "track" alone opens a modal
 
 
 def generated_feed(n: int, items: int) -> bytes:
@@ -75,7 +75,12 @@ def peers(args, ready, stop, result) -> None:
         catcher = ResponseCatcher()
         ready.put({"slack": slack.url, "feeds": f"http://127.0.0.1:{feeds.port}", "catcher": catcher.url})
         stop.wait(timeout=1800)
-        result.put({"answered": len(catcher.wait(args.expected, timeout=120)), "violations": len(slack.violations)})
+        answered = len(catcher.wait(args.expected, timeout=120))
+        deadline = time.monotonic() + 60
+        while len([c for c in slack.calls_to("views.open") if c.ok]) < args.modals and time.monotonic() < deadline:
+            time.sleep(0.1)  # modals open after the acknowledgement, within Slack's 3 s for the trigger
+        result.put({"answered": answered, "violations": len(slack.violations),
+                    "modals": len([c for c in slack.calls_to("views.open") if c.ok])})
         catcher.close()
 
 
@@ -89,7 +94,10 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=150, help="items per feed")
     parser.add_argument("--texts", default=",".join(TEXTS), help="the commands sent, in turn (comma-separated)")
     args = parser.parse_args()
-    args.expected = args.rounds * args.concurrency
+    total = args.rounds * args.concurrency
+    modal_share = [t.strip() == "track" for t in args.texts.split(",")]
+    args.modals = sum(modal_share[i % len(modal_share)] for i in range(total))  # answered by a modal
+    args.expected = total - args.modals
     texts = args.texts.split(",")
     context = multiprocessing.get_context("spawn")
     ready, result, stop = context.Queue(), context.Queue(), context.Event()
@@ -163,9 +171,10 @@ def main() -> int:
           f"{processed_during} of its first poll's {total} items")
     print(f"ack latency ms: p50 {statistics.median(ms):.1f}  p95 {ms[int(len(ms) * 0.95) - 1]:.1f}  "
           f"p99 {p99:.1f}  max {ms[-1]:.1f}   (target p99 < 50)")
-    print(f"answers delivered to response_url: {outcome['answered']}/{len(ms)}; Slack spec violations: "
-          f"{outcome['violations']}")
-    return 0 if p99 < 50 and outcome["answered"] == len(ms) and not outcome["violations"] else 1
+    print(f"answers delivered to response_url: {outcome['answered']}/{args.expected}; Track modals opened: "
+          f"{outcome['modals']}/{args.modals}; Slack spec violations: {outcome['violations']}")
+    return 0 if (p99 < 50 and outcome["answered"] == args.expected and outcome["modals"] == args.modals
+                 and not outcome["violations"]) else 1
 
 
 if __name__ == "__main__":
