@@ -16,6 +16,7 @@ from bot.config import DEFAULT_DB, FeedsFileError, Settings, load_feeds, load_se
 from bot.ingest.fetch import make_client
 from bot.ingest.pipeline import PollResult
 from bot.ingest.poller import poll_all
+from bot.incidents.desk import Desk
 from bot.incidents.processing import IncidentProcessor
 from db import open_database, utc_now_iso
 from db.feeds import active_feeds, feed_health, get_feed_row, sync_file_feeds
@@ -85,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     browse = commands.add_parser("browse", help="the database, read-only, in datasette on 127.0.0.1")
     browse.add_argument("--port", type=int, default=8001, help="port on 127.0.0.1 (default 8001)")
     browse.set_defaults(handler=cmd_browse)
+    suggest = commands.add_parser("suggest", help="emerging incidents nobody tracks yet, with the track line to type")
+    suggest.add_argument("--at", help="the moment to look from (ISO date or time, UTC; default now)")
+    suggest.set_defaults(handler=lambda args, settings: print(Desk(open_database(settings.db_path)).suggest(args.at)))
     return parser
 
 

@@ -243,3 +243,18 @@ def item_by_link(db, links: list[str]) -> dict | None:
         if row is not None:
             return {"id": row[0], "title": row[1], "published": row[2], "link": row[3]}
     return None
+
+
+def items_with_matched_flag(db, *, since: str, until: str, limit: int = 20_000) -> list[dict]:
+    """Items published in [since, until], newest first (at most limit): id, feed, outlet, story, title,
+    summary, published, and matched = 1 when a tracked incident holds it (a match not rejected, of an
+    incident not untracked)."""
+    with db.lock:
+        return list(db.query(
+            "select items.id, items.feed_id, items.outlet, items.story_id, items.title, items.summary,"
+            " items.published, exists(select 1 from matches"
+            " join incidents on incidents.id = matches.incident_id"
+            " where matches.item_id = items.id and coalesce(matches.status, 'matched') != 'rejected'"
+            " and incidents.removed_at is null)"
+            " as matched from items where items.published >= ? and items.published <= ?"
+            " order by items.published desc, items.id desc limit ?", [since, until, limit]))

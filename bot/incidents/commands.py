@@ -33,6 +33,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("toll", "/incident <name> toll", "Casualty figures per source, range, disputes and claims kept apart."),
     Command("timeline", "/incident <name> timeline", "How the figures changed, in publication order."),
     Command("sources", "/incident <name> sources", "Every matched article: outlet, time, link, figures it gave."),
+    Command("suggest", "/incident suggest", "Emerging incidents nobody tracks yet (several outlets within hours, "
+            "a casualty figure), each with the track line to type.", needs_incident=False),
     Command("help", "/incident help", "This help.", needs_incident=False),
 )
 COMMAND_NAMES = {c.name for c in COMMANDS}
@@ -79,7 +81,7 @@ def parse_command(text: str) -> ParsedCommand:
         return ParsedCommand("help")
     head, _, rest = text.partition(" ")
     word = head.lower()
-    if word in ("track", "list", "help"):
+    if word in ("track", "list", "help", "suggest"):
         return ParsedCommand(word, args=rest.strip())
     if word == "untrack":
         if not rest.strip():

@@ -80,6 +80,8 @@ class Desk:
                     return Reply(render.render_list(list(all_incidents(self.db).values()),
                                                     untracked=untracked_slugs(self.db)))
                 return Reply(render.render_list(list(self.incidents().values())))
+            if command.command == "suggest":
+                return Reply(self.suggest())
             if command.command == "track":
                 return self.track(command.args, user=user, today=today or datetime.now(timezone.utc).date())
             found = self._resolve(command.name)
@@ -376,3 +378,13 @@ class Desk:
                       for h in feed_health(self.db, now=at)
                       if (h.last_error_at and start < from_iso(h.last_error_at) <= at) or h.stale]
         return {"channel": channel, "from": start, "to": at, "incidents": rows, "feeds": failed}
+
+    def suggest(self, at: datetime | str | None = None) -> str:
+        """Emerging incidents at `at` (default now): untracked events that burst (bot/incidents/suggestions.py)."""
+        from bot.incidents import suggestions as sg
+        from db.items import items_with_matched_flag
+
+        at = sg.parse_at(at)
+        since, until = sg.window(at)
+        rows = items_with_matched_flag(self.db, since=since, until=until)
+        return sg.render_suggestions(sg.suggest(sg.from_rows(rows), at), at)
