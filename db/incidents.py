@@ -6,8 +6,7 @@ import json
 from datetime import date
 
 from bot.models import Incident
-from db.connection import utc_now_iso
-from db.connection import writing
+from db.connection import from_iso, utc_now_iso, writing
 
 
 def row_to_incident(row: dict) -> Incident:
@@ -77,8 +76,6 @@ def untracked_slugs(db) -> set[str]:
 
 def earliest_match(db, incident_id: int):
     """Publication time of the incident's earliest matched item, or None."""
-    from db.connection import from_iso
-
     with db.lock:
         row = db.execute("select min(items.published) from matches join items on items.id = matches.item_id"
                          " where matches.incident_id = ? and matches.status = 'matched'", [incident_id]).fetchone()
@@ -92,8 +89,6 @@ def set_since(db, incident_id: int, since) -> None:
 
 def tracked_times(db) -> dict:
     """incident id → when it was tracked (UTC), for telling a feed's old backlog from news."""
-    from db.connection import from_iso
-
     with db.lock:
         rows = db.execute("select id, created_at from incidents where removed_at is null").fetchall()
     return {row[0]: from_iso(row[1]) for row in rows if row[1]}

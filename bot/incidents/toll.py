@@ -215,13 +215,12 @@ class TollBuilder:
         self.story_outlets: dict[int, dict[str, None]] = {}
         self.attributed: set[tuple] = set()
         self.unattributed: set[tuple] = set()
-        self.restated = _restatements(ordered)
         self.named: tuple[int, str] | None = None
         self.updated: datetime | None = None
         self.last_order: tuple | None = None
+        restated = _restatements(ordered)
         for _, article in groupby(ordered, key=lambda e: (e.published, e.item_id)):
-            self._read(list(article))
-        self.restated = set()
+            self._read(list(article), restated)
 
     def can_append(self, entries: list[LedgerEntry]) -> bool:
         """True when one article's new figures can be read on top of what was read: all current, no
@@ -238,12 +237,12 @@ class TollBuilder:
     def append(self, entries: list[LedgerEntry]) -> None:
         """One article's figures, newest of the ledger (check can_append first)."""
         ordered = sorted(entries, key=_entry_order)
-        self.restated = _restatements(ordered, known=self.attributed)
+        restated = _restatements(ordered, known=self.attributed)
         for _, article in groupby(ordered, key=lambda e: (e.published, e.item_id)):
-            self._read(list(article))
-        self.restated = set()
+            self._read(list(article), restated)
 
-    def _read(self, article: list[LedgerEntry]) -> None:
+    def _read(self, article: list[LedgerEntry], restated: set[int]) -> None:
+        """One article's entries; `restated`: id() of the entries that only repeat an attributed figure."""
         by_metric: dict[str, list[LedgerEntry]] = {}
         for e in article:
             self.history.append(e)
@@ -264,14 +263,14 @@ class TollBuilder:
         self.last_order = max(self.last_order or (), _entry_order(article[-1]))
         new_changes: list[Change] = []
         for metric, entries in by_metric.items():
-            new_changes.extend(self._read_metric(metric, entries))
+            new_changes.extend(self._read_metric(metric, entries, restated))
         self.timeline.extend(sorted(new_changes, key=_change_order))
 
-    def _read_metric(self, metric: str, entries: list[LedgerEntry]) -> list[Change]:
+    def _read_metric(self, metric: str, entries: list[LedgerEntry], restated: set[int]) -> list[Change]:
         now, reported, keys_now, keys_reported = [], [], [], []
         for e in entries:
             scope = e.claim.scope or WHOLE
-            if e.status == "rejected" or scope in ELSEWHERE or id(e) in self.restated:
+            if e.status == "rejected" or scope in ELSEWHERE or id(e) in restated:
                 continue
             report = self._report(e)
             outlets = tuple(self.story_outlets[e.story_id])

@@ -75,8 +75,10 @@ class TollCache:
         with self.db.lock:
             version = ledger_version(self.db, incident_id)
             kept = self._kept.get(incident_id)
-            if kept is None or kept.ledger.version == version or item_id in kept.items:
-                return self.get(incident_id) if kept is None or kept.ledger.version != version else kept.ledger
+            if kept is not None and kept.ledger.version == version:
+                return kept.ledger  # the item changed nothing of this ledger
+            if kept is None or item_id in kept.items:
+                return self.get(incident_id)  # nothing kept, or an item read before changed (a revision)
             entries = ledger_entries(self.db, incident_id, of_item=item_id)
             if not kept.builder.can_append(entries):
                 return self.get(incident_id)
