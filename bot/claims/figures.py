@@ -27,9 +27,46 @@ def figure_after_or_before(sentence: str, q: Quantity, lang: str):
     return _word_after(sentence, q, lang, subset) or _word_before(sentence, q, lang, subset)
 
 
+# What may stand between a subject and its verb without ending the phrase: an aside about who
+# the victims were ("29 people, including 10 foreigners, were killed", "18 people -- mostly
+# women -- were killed"), and a reporting verb ("are said to have been killed").
+_ASIDE = {
+    "en": re.compile(
+        r"\s*(?:(?:--|—|–)[^—–;]{1,90}?(?:--|—|–)|\([^()]{1,90}\)|,\s*(?:including|mostly|mainly|most\s+of\s+them|"
+        r"many\s+of\s+them|some\s+of\s+them|all\s+of\s+them|among\s+them|among\s+whom|both|all|one\s+of\s+them)\b[^,;]{1,90},)",
+        re.IGNORECASE),
+    "fr": re.compile(
+        r"\s*(?:(?:--|—|–)[^—–;]{1,90}?(?:--|—|–)|\([^()]{1,90}\)|,\s*(?:dont|parmi\s+lesquels|pour\s+la\s+plupart|"
+        r"en\s+majorité|majoritairement|essentiellement)\b[^,;]{1,90},)",
+        re.IGNORECASE),
+}
+_RAISING = {
+    "en": re.compile(r"\s+(?:are|were|is|was)\s+(?:(?:also|now|reportedly|officially)\s+)?(?:said|reported|believed|"
+                     r"confirmed|feared|thought|known|understood|presumed|estimated|alleged)\s+to\s+have(?=\s+been\b)|"
+                     r"\s+(?:have|has|had)\s+(?:so|thus)\s+far(?=\s+been\b)", re.IGNORECASE),
+    "fr": re.compile(r"(?!)"),
+}
+
+
+def _tail(sentence: str, q: Quantity, lang: str):
+    """The casualty word after a quantity, directly or past an aside and a reporting verb."""
+    m = P.TAIL[lang].match(sentence, q.end)
+    if m and _words_between_ok(m.group("mid").lower().split(), lang)[0]:
+        return m
+    pos = q.end + noun_run(sentence[q.end:q.end + 60], lang)
+    if pos == q.end:
+        return m
+    aside = _ASIDE[lang].match(sentence, pos)
+    raising = _RAISING[lang].match(sentence, aside.end() if aside else pos)
+    if not aside and not raising:
+        return m
+    pos = raising.end() if raising else aside.end()
+    return P.TAIL[lang].match(sentence, pos) or m
+
+
 def _word_after(sentence: str, q: Quantity, lang: str, subset: bool):
     """"77 confirmed deaths", "200 others wounded", "une vingtaine de soldats tués"."""
-    m = P.TAIL[lang].match(sentence, q.end)
+    m = _tail(sentence, q, lang)
     if not m:
         return None
     words = m.group("mid").lower().split()

@@ -99,6 +99,9 @@ CASUALTY_BEFORE = {
             "claimed the lives of", "claiming the lives of", "took the lives of", "taking the lives of",
             "fatally shot", "fatally shooting", "shot dead", "shot and killed", "shooting dead",
             "the deaths of", "the death of", "the bodies of", "murdered", "murdering",
+            "shot to death", "shooting to death", "stabbed to death", "hacked to death", "beat to death",
+            "beaten to death", "burned to death", "beheaded", "beheading", "executed", "assassinated",
+            "assassinating", "gunned down", "gunning down",
         ],
         "injured": ["injuring", "injured", "wounding", "wounded", "hurting", "injures", "wounds"],
         "kidnapped": ["kidnapping", "kidnapped", "abducting", "abducted", "seizing"],
@@ -192,14 +195,23 @@ PERSON_SING = {
         "neighbour roommate civilian villager teacher nurse doctor pastor priest imam gendarme "
         "peacekeeper suspect gunman shooter robber burglar intruder homeowner tenant youth juvenile "
         "male female adult senior teenager relative acquaintance stepfather stepmother stepson "
-        "stepdaughter grandson granddaughter partner landlord security"
+        "stepdaughter grandson granddaughter partner landlord security "
+        # Who is killed in targeted killings, from the subjects of "was killed" in WAD train.
+        "official activist leader elder commander candidate novelist writer cleric scholar headman "
+        "administrator executive delegate chief preacher legislator lawmaker mayor commentator monarch "
+        "abbot paramedic headmaster campaigner individual citizen adviser advisor film-maker filmmaker "
+        "shepherd politician agent supporter lecturer professor judge councillor councilor chairman "
+        "mukhtar businessman trader farmer herder miner photojournalist blogger lawyer prosecutor "
+        "inmate prisoner detainee protester demonstrator refugee pilgrim worshipper"
     ).split(),
     "fr": (
         "homme femme garçon fille enfant adolescent adolescente bébé personne victime journaliste "
         "soldat militaire gendarme policier policière agent civil civile chauffeur conducteur passager "
         "élève étudiant étudiante enseignant enseignante infirmier infirmière médecin imam prêtre "
         "chef villageois commerçant commerçante casque douanier garde otage mère père fils frère sœur soeur "
-        "épouse mari maire imam humanitaire élu préfet sous-préfet"
+        "épouse mari maire imam humanitaire élu préfet sous-préfet "
+        "responsable notable conseiller député marabout orpailleur berger éleveur cultivateur "
+        "agriculteur directeur fonctionnaire militant détenu prisonnier manifestant réfugié déplacé"
     ).split(),
 }
 PERSON_PLUR = {
@@ -211,14 +223,19 @@ PERSON_PLUR = {
         "peacekeepers guards individuals relatives daughters sons brothers sisters infants babies "
         "toddlers siblings bystanders pedestrians worshippers family friends customers staff "
         "deputies troopers cadets servicemen youths adults males females teachers nurses doctors "
-        "patients farmers herders miners traders"
+        "patients farmers herders miners traders "
+        "inmates protesters demonstrators refugees detainees pupils scholars leaders officials "
+        "politicians prisoners mourners nationals lecturers vendors colleagues supporters pilgrims "
+        "elders clerics activists"
     ).split(),
     "fr": (
         "personnes hommes femmes enfants civils villageois habitants soldats militaires gendarmes "
         "policiers élèves étudiants passagers journalistes assaillants terroristes jihadistes "
         "djihadistes combattants rebelles otages membres agents autres individus fidèles "
         "orpailleurs éleveurs agriculteurs commerçants volontaires supplétifs casques bleus "
-        "victimes militaires personnes civiles"
+        "victimes militaires personnes civiles "
+        "détenus prisonniers manifestants réfugiés déplacés bergers notables responsables "
+        "fonctionnaires chefs cultivateurs pèlerins"
     ).split(),
 }
 

@@ -111,12 +111,25 @@ class Attribution:
     clause_only: bool = False  # "other reports", "the official toll": speaks only for its own clause
 
 
+# "The group" names the armed group only when nothing else speaks with it: in "the group and
+# medical officials said" the group is the aid group of the sentence before.
+_BARE_GROUP = re.compile(r"\b(?:the\s+group|le\s+groupe)\b", re.IGNORECASE)
+
+
 @lru_cache(maxsize=256)
 def classify(words: str) -> str:
     """The source class named by an attribution's words."""
-    for cls, rx in _CLASS_RE:
-        if rx.search(words):
-            return cls
+    for i, (cls, rx) in enumerate(_CLASS_RE):
+        m = rx.search(words)
+        if not m:
+            continue
+        if cls == "perpetrator_claim" and _BARE_GROUP.fullmatch(m.group(0)) and " and " in words:
+            rest = _BARE_GROUP.sub(" ", words)
+            if not rx.search(rest):
+                other = next((c for c, r in _CLASS_RE[i + 1:] if c != "unattributed" and r.search(rest)), None)
+                if other:
+                    return other
+        return cls
     return "unattributed"
 
 

@@ -135,3 +135,32 @@ def test_long_subject_with_intransitive_died():
 def test_the_district_head_with_an_apposition_was_killed():
     text = "The district head of Balle, Gudu Local Government Area of Sokoto State, Ibrahim Aliyu, was killed by bandits."
     assert _toll(text)[0] == 1
+
+
+def test_an_aside_between_the_victims_and_the_verb_keeps_the_whole_figure():
+    # Written beside the rule (a fixture of its author): the aside names a part, the toll is the whole.
+    assert _toll("At least 29 people, including 10 foreigners, were killed in an attack on a hotel.")[0] == 29
+    assert _toll("Eighteen people -- mostly women, children and the elderly -- were killed on Tuesday.")[0] == 18
+
+
+def test_a_reporting_verb_between_the_victims_and_the_verb():
+    assert _toll("Nine people are said to have been killed in armed attacks.")[0] == 9
+    assert _toll("About 40 persons have so far been reportedly killed by herdsmen.")[0] == 40
+
+
+def test_the_killers_before_an_aside_are_still_the_killers():
+    assert _toll("Five gunmen, including a woman, killed 12 people.")[0] == 12
+
+
+def test_executed_and_shot_to_death_count_the_dead():
+    assert _toll("Militants executed 83 men in the town.")[0] == 83
+    assert _toll("The militants shot to death 20 civilians at the base.")[0] == 20
+
+
+def test_an_occupation_is_a_person_a_46_year_old_cleric_was_killed():
+    assert _toll("A 46-year-old cleric was killed by unknown gunmen in Hamedan.")[0] == 1
+
+
+def test_the_group_speaking_with_medical_officials_is_not_the_armed_group():
+    text = "More than 20 civilians were killed in the shelling of a market, the group and medical officials said."
+    assert _toll(text) == (20, "medical", "event")
