@@ -88,6 +88,16 @@ def _negated(sentence: str, start: int) -> bool:
 _JOINS = (" and ", " as well as ", " along with ", " plus ", " et ", " ainsi que ")
 
 
+_BEFORE_ANY = {lang: re.compile(rf"(?:^|[^\w-])(?:{P.alt(P.BEFORE_METRIC[lang])})\s", re.IGNORECASE) for lang in P.LANGS}
+
+
+def _verb_inside_list(sentence: str, start: int, end: int, lang: str) -> bool:
+    """Whether a casualty verb or noun stands before a join of the would-be list, so that its first
+    member is that verb's figure ("killing 30 attackers, and 13 soldiers were hurt")."""
+    join = max(sentence.rfind(j, start, end) for j in _JOINS)
+    return join > 0 and bool(_BEFORE_ANY[lang].search(sentence, max(0, start - 20), join))
+
+
 def _passive_and_intransitive(st: _Sentence, has_join: bool) -> None:
     """Verbs read back to their subject: sums ("a mother and her four children were killed") and
     implicit singulars ("a journalist was killed", "he died")."""
@@ -99,6 +109,8 @@ def _passive_and_intransitive(st: _Sentence, has_join: bool) -> None:
         start, total, np = hit
         if not st.free(start, a.end()) or _negated(sentence, start):
             continue
+        if total > 1 and _verb_inside_list(sentence, start, a.start(), lang):
+            continue  # "la mort de 30 terroristes, et treize soldats ont été blessés": two figures, not a list
         if a.group("pcw"):
             metric = P.PASSIVE_METRIC[lang].get(P.norm(a.group("pcw")), "killed")
         else:

@@ -48,6 +48,9 @@ _RAISING = {
 }
 
 
+_AVOIR = {"ont", "a", "avaient", "avait", "auraient", "aurait", "avoir"}
+
+
 def _tail(sentence: str, q: Quantity, lang: str):
     """The casualty word after a quantity, directly or past an aside and a reporting verb."""
     m = P.TAIL[lang].match(sentence, q.end)
@@ -74,7 +77,9 @@ def _word_after(sentence: str, q: Quantity, lang: str, subset: bool):
     cw = m.group("cw")
     if not ok:
         return None
-    if not passive and P.ACTIVE_CW.match(cw) and P.OBJECT_START.match(sentence, m.end()):
+    # A French participle is active only after "avoir" ("53 gendarmes tués le 14 novembre" are victims).
+    active = lang != "fr" or any(w in _AVOIR for w in words)
+    if not passive and active and P.ACTIVE_CW.match(cw) and P.OBJECT_START.match(sentence, m.end()):
         return None  # "2 men killed 5 soldiers": the 2 are the killers
     if (q.value or 0) > 1 and any(w in ("is", "was", "has", "est", "a") for w in words):
         return None  # "a mother of three is dead": the verb is singular, so the number is not its subject

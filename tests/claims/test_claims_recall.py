@@ -164,3 +164,15 @@ def test_an_occupation_is_a_person_a_46_year_old_cleric_was_killed():
 def test_the_group_speaking_with_medical_officials_is_not_the_armed_group():
     text = "More than 20 civilians were killed in the shelling of a market, the group and medical officials said."
     assert _toll(text) == (20, "medical", "event")
+
+
+def test_french_participle_without_avoir_names_victims_not_killers():
+    # "tués le 14 novembre": a date after a participle is no object; "ont tué trois civils" still is.
+    assert _toll("Trente-six des 53 gendarmes tués le 14 novembre ont été inhumés.", "fr")[0] == 53
+    assert _toll("Deux hommes armés ont tué trois civils.", "fr")[0] == 3
+
+
+def test_a_death_figure_then_a_wounded_figure_is_not_one_list_of_wounded():
+    text = "Les combats ont vu la mort de 30 terroristes, et treize soldats ont été blessés à cette occasion."
+    assert _toll(text, "fr", "injured")[0] == 13
+    assert _toll("The attack killed a soldier and two policemen were wounded.", "en", "injured")[0] == 2
