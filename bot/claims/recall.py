@@ -25,14 +25,14 @@ _I = re.IGNORECASE
 # --- a toll that rises: Y is the figure now, X (after "from" / "de") the one it replaces ---------
 _RISE = {
     "en": re.compile(
-        rf"\b(?P<toll>{TOLL_NOUNS['en']})(?:\s+[\w'’-]+){{0,14}}?\s+(?:has\s+|had\s+|have\s+|now\s+)?"
+        rf"\b(?P<toll>{TOLL_NOUNS['en']})(?:,?\s+[\w'’-]+){{0,30}}?,?\s+(?:has\s+|had\s+|have\s+|now\s+)?"
         r"(?:(?:rose|rises|risen|rising|climbed|climbs|jumped|jumps|increased|increases|grew|went\s+up|gone\s+up|"
         r"reached|reaches|soared|soars|fell|falls|fallen|dropped|drops|"
         r"(?:been\s+|was\s+|is\s+)?(?:revised|corrected|lowered|raised|updated)(?:\s+(?:down|downwards?|up|upwards?))?)"
         r"(?:\s+(?:sharply|further|again))?(?:\s+from\s+(?P<x>[^,;.]{1,30}?))?\s+to|"
         r"(?:been\s+|was\s+|is\s+)?(?:put|placed|estimated)\s+at|stands\s+at|stood\s+at)\s+", _I),
     "fr": re.compile(
-        rf"\b(?P<toll>{TOLL_NOUNS['fr']}|bilan\s+humain)(?:\s+[\w'’-]+){{0,12}}?,?\s+"
+        rf"\b(?P<toll>{TOLL_NOUNS['fr']}|bilan\s+humain)(?:,?\s+[\w'’-]+){{0,30}}?,?\s+"
         r"(?:s['’]est\s+(?:encore\s+)?(?:alourdi|aggravé)|s['’]alourdit|s['’]aggrave|est\s+passé|passe|passant|"
         r"est\s+monté|monte|a\s+grimpé|grimpe|"
         r"s['’]élève\s+désormais|a\s+augmenté|est\s+désormais\s+de|"

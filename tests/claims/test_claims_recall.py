@@ -176,3 +176,11 @@ def test_a_death_figure_then_a_wounded_figure_is_not_one_list_of_wounded():
     text = "Les combats ont vu la mort de 30 terroristes, et treize soldats ont été blessés à cette occasion."
     assert _toll(text, "fr", "injured")[0] == 13
     assert _toll("The attack killed a soldier and two policemen were wounded.", "en", "injured")[0] == 2
+
+
+def test_a_toll_that_rises_after_a_long_description_of_the_attack():
+    text = ("Le bilan de l'attaque du 30 septembre contre deux postes du bataillon malien de la Force conjointe "
+            "du G5 Sahel à Boulkessi et à Mondoro, au centre du Mali, s'est aggravé, passant de 25 à 38 morts, "
+            "a-t-on appris auprès de l'état-major.")
+    assert _toll(text, "fr")[0] == 38
+    assert ("killed", 25, "history") in _claims(text, "fr")
