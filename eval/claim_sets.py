@@ -27,6 +27,7 @@ WAD_DEV = SHARED / "wad" / "dev.jsonl"
 GVDB_DEV = SHARED / "gvdb" / "dev.tsv"
 FRENCH_REAL = DATA / "french_real.yaml"
 BLIND_REAL = DATA / "blind_real.yaml"  # MEASURE ONLY: never read its texts or errors to write a rule
+BLIND_REAL_2 = DATA / "blind_real_2.yaml"  # MEASURE ONLY, likewise: labelled blind after blind_real was spent
 
 
 def part(case_id: str) -> str:

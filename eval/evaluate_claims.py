@@ -208,17 +208,19 @@ def split_report(n_errors: int = 0) -> None:
               f"injured {_fmt(r['injured']['recall'])} (n={r['injured']['n']})")
         for e in S.errors(tune, preds)[:n_errors]:
             print(f"    tuned-on error id={e[0]} {e[1]}: gold {e[2]} got {e[3]} «{e[4][:100]}»")
-    blind = D.real_yaml(D.BLIND_REAL)
-    if blind:
+    for path, label in ((D.BLIND_REAL, "session 17"), (D.BLIND_REAL_2, "session 18, after the rules of session 17")):
+        blind = D.real_yaml(path)
+        if not blind:
+            continue
         # Measure only: the score is printed, never the texts or the errors.
-        print("blind_real (40 blind-labelled real texts, EN + FR; measure only, no errors shown):")
+        print(f"{path.stem} ({len(blind)} blind-labelled real texts, EN + FR, labelled in {label}; "
+              "measure only, no errors shown):")
         for how in ("rules", "model", None):
             print(_row(f"all {how or 'SHIPPED'}", S.score(blind, S.predict(blind, how))))
         for lang in ("en", "fr"):
             part = [c for c in blind if c["lang"] == lang]
             if part:
                 print(_row(f"{lang} SHIPPED", S.score(part)))
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
