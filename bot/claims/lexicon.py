@@ -61,6 +61,8 @@ CASUALTY_AFTER = {
             "in critical condition", "in serious condition", "in stable condition", "in grave condition",
             "in fair condition", "in good condition", "in critical but stable condition",
             "in life-threatening condition",
+            "sustained injuries", "sustained various degrees of injuries", "sustained various injuries",
+            "sustained serious injuries", "sustained minor injuries", "suffered injuries",
         ],
         "missing": ["missing", "unaccounted for", "disappeared"],
         "kidnapped": ["kidnapped", "abducted", "taken hostage", "held hostage", "hostages", "seized"],

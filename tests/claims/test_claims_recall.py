@@ -184,3 +184,8 @@ def test_a_toll_that_rises_after_a_long_description_of_the_attack():
             "a-t-on appris auprès de l'état-major.")
     assert _toll(text, "fr")[0] == 38
     assert ("killed", 25, "history") in _claims(text, "fr")
+
+
+def test_others_sustained_various_degrees_of_injuries_are_the_injured():
+    text = "Five persons were killed in the attack on Wednesday. 39 others sustained various degrees of injuries."
+    assert _toll(text, metric="injured")[0] == 39
