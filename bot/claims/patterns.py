@@ -303,7 +303,7 @@ CUMULATIVE = re.compile(
     r"january|february|march|april|may|june|july|august|september|october|november|december)|"
     r"so\s+far\s+this\s+year|this\s+year|last\s+year|in\s+(?:the\s+)?(?:(?:early|late|mid)[\s-]+)?"
     r"(?:(?:summer|spring|fall|autumn|winter|january|february|march|april|june|july|august|september|october|"
-    r"november|december)\s+(?:of\s+)?)?(?:19|20)\d\d\b|(?:over|in|during)\s+the\s+(?:past|last)\s+(?:\w+\s+)?(?:days|weeks?|months?|years?|decades?)|"
+    r"november|december)\s+(?:of\s+)?)?(?:19|20)\d\d\b|(?:over|in|during)\s+the\s+(?:past|last)\s+(?:\w+\s+)?(?:weeks|months?|years?|decades?)|"
     r"in\s+recent\s+(?:years|months)|every\s+year|each\s+year|a\s+year|per\s+year|annually|year-to-date|"
     r"depuis\s+(?:(?:19|20)\d\d|le\s+début|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|"
     r"novembre|décembre|des\s+années|plusieurs\s+années|\d+\s+ans)|en\s+(?:19|20)\d\d\b|cette\s+année|"

@@ -189,3 +189,9 @@ def test_a_toll_that_rises_after_a_long_description_of_the_attack():
 def test_others_sustained_various_degrees_of_injuries_are_the_injured():
     text = "Five persons were killed in the attack on Wednesday. 39 others sustained various degrees of injuries."
     assert _toll(text, metric="injured")[0] == 39
+
+
+def test_a_few_days_of_shelling_is_the_event_a_year_is_a_running_total():
+    text = "At least seven civilians have been killed and eight wounded by shelling in the past two days in Benghazi."
+    assert _toll(text)[0] == 7 and _toll(text, metric="injured")[0] == 8
+    assert _toll("At least 300 people have been killed in the region over the past two years.") is None
