@@ -195,3 +195,8 @@ def test_a_few_days_of_shelling_is_the_event_a_year_is_a_running_total():
     text = "At least seven civilians have been killed and eight wounded by shelling in the past two days in Benghazi."
     assert _toll(text)[0] == 7 and _toll(text, metric="injured")[0] == 8
     assert _toll("At least 300 people have been killed in the region over the past two years.") is None
+
+
+def test_as_many_as_25_people_before_an_aside_is_up_to_25():
+    c = text_toll("As many as 25 people, most of them vendors, were killed on Saturday.", "en")["killed"]
+    assert (c.value, c.qualifier) == (25, "up_to")
