@@ -138,3 +138,52 @@ def test_the_demo_keeps_its_database_and_says_what_to_try_next(tmp_path):
     result = run_cli("--db", str(db), "demo")
     assert result.returncode == 0 and f"kept at {db}" in result.stdout
     assert "77" in run_cli("--db", str(db), "ask", "/incident bamako toll").stdout
+
+
+# --- /feeds on the command line: the same code as Slack, the local operator as admin ------------------
+
+def _ask(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_ask_feeds_list_lists_the_files_feeds(tmp_path, capsys):
+    from bot.config import load_feeds
+    from db import open_database
+    from db.feeds import sync_file_feeds
+
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds:\n  - id: alpha\n    url: https://a.example/rss\n  - id: beta\n    url: https://b.example/rss\n")
+    db = open_database(tmp_path / "x.db")
+    sync_file_feeds(db, load_feeds(feeds))
+    db.close()
+    code, out, _ = _ask(capsys, "--db", str(tmp_path / "x.db"), "ask", "/feeds list")
+    assert code == 0
+    assert "• alpha [" in out and "• beta [" in out and "feeds.yaml" in out
+    assert "No incident matches" not in out
+
+
+def test_ask_feeds_add_pause_resume_remove_run_as_the_admin_and_are_audited(tmp_path, capsys, server, monkeypatch):
+    from db import open_database
+
+    monkeypatch.setenv("INCIDENT_DESK_ALLOW_PRIVATE_FEEDS", "true")  # the test server is on 127.0.0.1
+    server.routes["/wire.xml"] = Response(rss({"title": "Bamako attack", "guid": "1"}, title="Wire"))
+    db_path = str(tmp_path / "x.db")
+    code, out, _ = _ask(capsys, "--db", db_path, "ask", f"/feeds add {server.url('/wire.xml')} every 15m")
+    assert code == 0 and out.startswith("Added wire: ") and "Polled every 15m" in out
+    for verb, said in (("pause", "Paused wire."), ("resume", "Resumed wire."), ("remove", "Removed wire.")):
+        code, out, _ = _ask(capsys, "--db", db_path, "ask", f"/feeds {verb} wire")
+        assert (code, out.strip()) == (0, said)
+    code, out, _ = _ask(capsys, "--db", db_path, "ask", "/feeds pause wire")
+    assert code == 1 and "No feed 'wire'" in out  # a refusal is an error exit, with the same words as Slack
+    db = open_database(db_path)
+    actions = [(r["actor"], r["action"]) for r in db.query("select actor, action from audit_log order by id")]
+    assert actions == [("cli", "feed_add"), ("cli", "feed_pause"), ("cli", "feed_resume"), ("cli", "feed_remove")]
+
+
+def test_ask_feeds_with_an_unknown_verb_gives_the_usage_and_exits_1(tmp_path, capsys):
+    code, out, _ = _ask(capsys, "--db", str(tmp_path / "x.db"), "ask", "/feeds frobnicate")
+    assert code == 1 and "/feeds add <url> [every 10m] [to #channel]" in out
+    code, out, _ = _ask(capsys, "--db", str(tmp_path / "x.db"), "ask", "/feeds list", "--json")
+    assert code == 0 and '"blocks"' in out and "No feeds" in out
