@@ -322,7 +322,8 @@ def cmd_ask(args, settings: Settings) -> int:
         done, text = run_feeds_command(db, args.text, user=args.user, settings=settings)
         blocks = [b.to_dict() for b in text_sections(text)]
     else:
-        reply = Desk(db).ask(args.text, user=args.user)
+        desk = Desk(db, progress=lambda line: print(line, file=sys.stderr, flush=True))  # a long look-back
+        reply = desk.ask(args.text, user=args.user)
         done, text, blocks = reply.ok, reply.text, reply_blocks(with_blocks(reply)) if args.json else []
     print(json.dumps({"text": text, "blocks": blocks}, indent=2, ensure_ascii=False) if args.json else text)
     return 0 if done else 1

@@ -187,3 +187,41 @@ def test_ask_feeds_with_an_unknown_verb_gives_the_usage_and_exits_1(tmp_path, ca
     assert code == 1 and "/feeds add <url> [every 10m] [to #channel]" in out
     code, out, _ = _ask(capsys, "--db", str(tmp_path / "x.db"), "ask", "/feeds list", "--json")
     assert code == 0 and '"blocks"' in out and "No feeds" in out
+
+
+# --- long work shows progress -------------------------------------------------------------------------
+
+def test_a_look_back_over_5000_items_reports_progress_on_stderr_and_answers_on_stdout(tmp_path, capsys, server,
+                                                                                      settings):
+    import dataclasses
+
+    from bot.ingest.fetch import make_client
+    from bot.ingest.pipeline import poll_feed
+    from bot.models import FeedConfig
+    from db import open_database
+
+    server.routes["/wire.xml"] = Response(rss(*({"title": f"Bamako market report {n}", "guid": f"m{n}",
+                                                 "pubDate": "Wed, 18 Sep 2024 09:00:00 GMT",
+                                                 "description": f"Traders in Bamako on day {n}."} for n in range(5000))))
+    settings = dataclasses.replace(settings, max_body_bytes=20 * 1024 * 1024)
+    db = open_database(settings.db_path)
+    db["feeds"].insert({"id": "wire", "url": server.url("/wire.xml"), "interval_seconds": 600})
+    with make_client(settings) as client:
+        assert len(poll_feed(db, client, FeedConfig(id="wire", url=server.url("/wire.xml"), interval_seconds=600),
+                             settings=settings).new_ids) == 5000
+    db.close()
+    code, out, err = _ask(capsys, "--db", str(settings.db_path), "ask",
+                          "/incident track Bamako attacks keywords: bamako since: 2024-09-17")
+    assert code == 0 and out.startswith("Now tracking Bamako attacks") and "looked back" not in out
+    progress = err.splitlines()
+    assert progress[0] == "bamako-attacks: looked back through 1,000 of 5,000 items, 0 matched so far"
+    assert len(progress) == 4 and "4,000 of 5,000" in progress[-1]  # the answer itself says the end
+
+
+def test_a_short_look_back_is_quiet_and_a_long_one_says_at_most_about_twenty_lines():
+    from bot.incidents.desk import look_back_step
+
+    assert look_back_step(999) == 0
+    assert look_back_step(5_000) == 1_000
+    for total in (45_000, 1_000_000, 3_333_333):
+        assert 5 <= total // look_back_step(total) <= 20
