@@ -94,7 +94,7 @@ def add_feed(db, url: str, *, user: str, settings: Settings, interval: str | Non
 def run_feeds_command(db, text: str, *, user: str, settings: Settings) -> tuple[bool, str]:
     """An admin's /feeds text (with or without the leading "/feeds") → (done, the reply), for Slack and the
     command line alike; every change goes to the audit log. Not done: a refusal, a URL that is no feed, usage."""
-    words = text.strip().removeprefix("/feeds").split(maxsplit=1)
+    words = re.sub(r"^/feeds\b", "", text.strip(), flags=re.IGNORECASE).split(maxsplit=1)
     verb = words[0].lower() if words else "help"
     rest = words[1].strip() if len(words) > 1 else ""
     try:
