@@ -57,10 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     items.set_defaults(handler=cmd_items)
 
-    ask = commands.add_parser("ask", help='answer an /incident command as Slack would, e.g. ask "/incident bamako toll"')
-    ask.add_argument("text", help='the command text, e.g. "/incident list"')
+    ask = commands.add_parser("ask", help='answer an /incident or /feeds command as Slack would, e.g. '
+                              'ask "/incident bamako toll"; /feeds runs as an admin (you run the bot)')
+    ask.add_argument("text", help='the command text, e.g. "/incident list" or "/feeds list"')
     ask.add_argument("--json", action="store_true", help="print the Block Kit JSON instead of plain text")
-    ask.add_argument("--user", default="cli", help="who is asking (recorded as the creator of tracked incidents)")
+    ask.add_argument("--user", default="cli",
+                     help="who is asking (recorded in the audit log and as the creator of tracked incidents)")
     ask.set_defaults(handler=cmd_ask)
 
     alerts = commands.add_parser("alerts", help="alerts held back from Slack, and a person's decision on one")
@@ -94,7 +96,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_claims_arguments(parser: argparse.ArgumentParser) -> None:
     from bot.claims import cli as claims_cli
-
 
     claims_cli.add_arguments(parser)
     parser.set_defaults(handler=lambda args, settings: claims_cli.run(args))
@@ -232,7 +233,6 @@ def print_new_items(db, result: PollResult) -> None:
         print(f"  {label} {row['published']} [{row['feed_id']}] {row['title']}  {row['link'] or ''}", flush=True)
 
 
-
 def interval_words(seconds: int) -> str:
     """3600 → '1h', 600 → '10m', 90 → '90s': as feeds.yaml says it."""
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -313,16 +313,20 @@ def _console_sink(db, result: PollResult, alerts: list[int]) -> None:
 
 def cmd_ask(args, settings: Settings) -> int:
     from bot.incidents.desk import Desk
-    from bot.slack.blocks import reply_blocks
+    from bot.ingest.feed_admin import run_feeds_command
+    from bot.slack.blocks import reply_blocks, text_sections
     from bot.slack.messages import with_blocks
 
     db = open_database(settings.db_path)
-    reply = Desk(db).ask(args.text, user=args.user)
-    if args.json:
-        print(json.dumps({"text": reply.text, "blocks": reply_blocks(with_blocks(reply))}, indent=2, ensure_ascii=False))
+    if args.text.strip().lower().startswith("/feeds"):  # the operator at the command line is the admin
+        done, text = run_feeds_command(db, args.text, user=args.user, settings=settings)
+        blocks = [b.to_dict() for b in text_sections(text)]
     else:
-        print(reply.text)
-    return 0 if reply.ok else 1
+        desk = Desk(db, progress=lambda line: print(line, file=sys.stderr, flush=True))  # a long look-back
+        reply = desk.ask(args.text, user=args.user)
+        done, text, blocks = reply.ok, reply.text, reply_blocks(with_blocks(reply)) if args.json else []
+    print(json.dumps({"text": text, "blocks": blocks}, indent=2, ensure_ascii=False) if args.json else text)
+    return 0 if done else 1
 
 
 DEMO_TRACK = ("/incident track Bamako attacks keywords: bamako, gendarmerie school, JNIM since: 2024-09-17 "
@@ -330,8 +334,6 @@ DEMO_TRACK = ("/incident track Bamako attacks keywords: bamako, gendarmerie scho
 
 
 DEMO_DB = DEFAULT_DB.parent / "demo.db"  # kept after the demo, so its answers can be asked again
-
-
 
 
 def cmd_chart(args, settings: Settings) -> int:

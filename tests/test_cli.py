@@ -138,3 +138,90 @@ def test_the_demo_keeps_its_database_and_says_what_to_try_next(tmp_path):
     result = run_cli("--db", str(db), "demo")
     assert result.returncode == 0 and f"kept at {db}" in result.stdout
     assert "77" in run_cli("--db", str(db), "ask", "/incident bamako toll").stdout
+
+
+# --- /feeds on the command line: the same code as Slack, the local operator as admin ------------------
+
+def _ask(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_ask_feeds_list_lists_the_files_feeds(tmp_path, capsys):
+    from bot.config import load_feeds
+    from db import open_database
+    from db.feeds import sync_file_feeds
+
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds:\n  - id: alpha\n    url: https://a.example/rss\n  - id: beta\n    url: https://b.example/rss\n")
+    db = open_database(tmp_path / "x.db")
+    sync_file_feeds(db, load_feeds(feeds))
+    db.close()
+    code, out, _ = _ask(capsys, "--db", str(tmp_path / "x.db"), "ask", "/feeds list")
+    assert code == 0
+    assert "• alpha [" in out and "• beta [" in out and "feeds.yaml" in out
+    assert "No incident matches" not in out
+
+
+def test_ask_feeds_add_pause_resume_remove_run_as_the_admin_and_are_audited(tmp_path, capsys, server, monkeypatch):
+    from db import open_database
+
+    monkeypatch.setenv("INCIDENT_DESK_ALLOW_PRIVATE_FEEDS", "true")  # the test server is on 127.0.0.1
+    server.routes["/wire.xml"] = Response(rss({"title": "Bamako attack", "guid": "1"}, title="Wire"))
+    db_path = str(tmp_path / "x.db")
+    code, out, _ = _ask(capsys, "--db", db_path, "ask", f"/feeds add {server.url('/wire.xml')} every 15m")
+    assert code == 0 and out.startswith("Added wire: ") and "Polled every 15m" in out
+    for verb, said in (("pause", "Paused wire."), ("resume", "Resumed wire."), ("remove", "Removed wire.")):
+        code, out, _ = _ask(capsys, "--db", db_path, "ask", f"/feeds {verb} wire")
+        assert (code, out.strip()) == (0, said)
+    code, out, _ = _ask(capsys, "--db", db_path, "ask", "/feeds pause wire")
+    assert code == 1 and "No feed 'wire'" in out  # a refusal is an error exit, with the same words as Slack
+    db = open_database(db_path)
+    actions = [(r["actor"], r["action"]) for r in db.query("select actor, action from audit_log order by id")]
+    assert actions == [("cli", "feed_add"), ("cli", "feed_pause"), ("cli", "feed_resume"), ("cli", "feed_remove")]
+
+
+def test_ask_feeds_with_an_unknown_verb_gives_the_usage_and_exits_1(tmp_path, capsys):
+    code, out, _ = _ask(capsys, "--db", str(tmp_path / "x.db"), "ask", "/feeds frobnicate")
+    assert code == 1 and "/feeds add <url> [every 10m] [to #channel]" in out
+    code, out, _ = _ask(capsys, "--db", str(tmp_path / "x.db"), "ask", "/feeds list", "--json")
+    assert code == 0 and '"blocks"' in out and "No feeds" in out
+
+
+# --- long work shows progress -------------------------------------------------------------------------
+
+def test_a_look_back_over_5000_items_reports_progress_on_stderr_and_answers_on_stdout(tmp_path, capsys, server,
+                                                                                      settings):
+    import dataclasses
+
+    from bot.ingest.fetch import make_client
+    from bot.ingest.pipeline import poll_feed
+    from bot.models import FeedConfig
+    from db import open_database
+
+    server.routes["/wire.xml"] = Response(rss(*({"title": f"Bamako market report {n}", "guid": f"m{n}",
+                                                 "pubDate": "Wed, 18 Sep 2024 09:00:00 GMT",
+                                                 "description": f"Traders in Bamako on day {n}."} for n in range(5000))))
+    settings = dataclasses.replace(settings, max_body_bytes=20 * 1024 * 1024)
+    db = open_database(settings.db_path)
+    db["feeds"].insert({"id": "wire", "url": server.url("/wire.xml"), "interval_seconds": 600})
+    with make_client(settings) as client:
+        assert len(poll_feed(db, client, FeedConfig(id="wire", url=server.url("/wire.xml"), interval_seconds=600),
+                             settings=settings).new_ids) == 5000
+    db.close()
+    code, out, err = _ask(capsys, "--db", str(settings.db_path), "ask",
+                          "/incident track Bamako attacks keywords: bamako since: 2024-09-17")
+    assert code == 0 and out.startswith("Now tracking Bamako attacks") and "looked back" not in out
+    progress = err.splitlines()
+    assert progress[0] == "bamako-attacks: looked back through 1,000 of 5,000 items, 0 matched so far"
+    assert len(progress) == 4 and "4,000 of 5,000" in progress[-1]  # the answer itself says the end
+
+
+def test_a_short_look_back_is_quiet_and_a_long_one_says_at_most_about_twenty_lines():
+    from bot.incidents.desk import look_back_step
+
+    assert look_back_step(999) == 0
+    assert look_back_step(5_000) == 1_000
+    for total in (45_000, 1_000_000, 3_333_333):
+        assert 5 <= total // look_back_step(total) <= 20

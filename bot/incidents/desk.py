@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from typing import Callable
 
 from bot.incidents import render
 from bot.incidents.commands import (DEFAULT_LOOK_BACK_DAYS, CommandError, parse_command, parse_track_args,
@@ -46,11 +47,18 @@ def verified_figures(entries) -> dict[tuple[str, str, str], str]:
             for e in entries if e.verified_by and e.status == "current"}
 
 
+def look_back_step(total: int) -> int:
+    """Items between two progress lines of a look-back: every 1,000 (in thousands, at most about twenty
+    lines); 0, no line, for a look-back of fewer than 1,000 items."""
+    return 0 if total < 1_000 else max(1_000, -(-total // 20_000) * 1_000)
+
+
 class Desk:
     """Answers /incident commands; owns the processor so tracking and polling share one matcher."""
 
-    def __init__(self, db, *, processor: IncidentProcessor | None = None, admins: frozenset[str] = frozenset()):
-        self.db, self.admins = db, admins
+    def __init__(self, db, *, processor: IncidentProcessor | None = None, admins: frozenset[str] = frozenset(),
+                 progress: Callable[[str], None] | None = None):
+        self.db, self.admins, self.progress = db, admins, progress  # progress: where long work says how far it got
         self._processor = processor
         self.tolls = TollCache(db)
         self._incidents: tuple[tuple, dict[int, Incident]] | None = None
@@ -268,18 +276,18 @@ class Desk:
 
     def look_back(self, incident_id: int, incident: Incident) -> ProcessOutcome:
         """Attach items already stored, processed or not yet: those within the incident's window whose text
-        holds one of its terms (full-text search), or every item of the window when it has none."""
+        holds one of its terms (full-text search), or every item of the window when it has none. A long
+        look-back says how far it got (`progress`, at most about twenty lines)."""
         query = Matcher([incident]).fts_query(incident.slug)
         outcome = ProcessOutcome()
         before = date.fromordinal(incident.until.toordinal() + 1).isoformat() if incident.until else None
         ids = item_ids_in_window(self.db, query=query or None, since=incident.since.isoformat(), before=before)
-        for item_id in ids:
+        step = look_back_step(len(ids)) if self.progress else 0
+        for done, item_id in enumerate(ids, 1):
             self.processor.process_item(item_id, outcome=outcome, only={incident_id}, backfill=True)
-        return outcome
-        before = date.fromordinal(incident.until.toordinal() + 1).isoformat() if incident.until else None
-        ids = item_ids_in_window(self.db, query=query, since=incident.since.isoformat(), before=before)
-        for item_id in ids:
-            self.processor.process_item(item_id, outcome=outcome, only={incident_id}, backfill=True)
+            if step and done % step == 0 and done < len(ids):
+                self.progress(f"{incident.slug}: looked back through {done:,} of {len(ids):,} items, "
+                              f"{outcome.matches:,} matched so far")
         return outcome
 
     def chart_post(self, name: str) -> dict:

@@ -11,7 +11,7 @@ _EXPORTS = {
     "store_items": "store", "poll_all": "poller", "FeedScheduler": "scheduler", "IngestWorker": "worker",
     "FeedAdminError": "feed_admin", "add_feed": "feed_admin", "list_feeds_text": "feed_admin",
     "parse_add_args": "feed_admin", "set_feed_state": "feed_admin", "test_feed": "feed_admin",
-    "export_slack_feeds": "feed_admin",
+    "export_slack_feeds": "feed_admin", "run_feeds_command": "feed_admin", "FEEDS_USAGE": "feed_admin",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = public_names(__name__, _EXPORTS)

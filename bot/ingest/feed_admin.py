@@ -1,4 +1,5 @@
-"""Feed management from Slack: add, remove, pause, resume, test. Admins only (checked by the caller)."""
+"""/feeds: list, add, remove, pause, resume, test, and feeds export. Admins only (checked by the caller:
+the Slack handler asks who the user is; on the command line the local operator is the admin)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from db.feeds import (feed_health, feed_id_taken, feed_origins, feed_url_taken, 
 from db.connection import writing
 
 DEFAULT_INTERVAL = "10m"
+FEEDS_USAGE = ("/feeds list · /feeds add <url> [every 10m] [to #channel] · /feeds remove <id> · /feeds pause <id> · "
+         "/feeds resume <id> · /feeds test <url>")
 
 
 class FeedAdminError(ValueError):
@@ -86,6 +89,33 @@ def add_feed(db, url: str, *, user: str, settings: Settings, interval: str | Non
         audit(db, actor=user, action="feed_add", target=f"feed:{feed_id}", detail={"url": url, "interval": seconds,
                                                                                    "channel": channel})
     return f"Added {feed_id}: {check.message}. Polled every {interval or DEFAULT_INTERVAL}."
+
+
+def run_feeds_command(db, text: str, *, user: str, settings: Settings) -> tuple[bool, str]:
+    """An admin's /feeds text (with or without the leading "/feeds") → (done, the reply), for Slack and the
+    command line alike; every change goes to the audit log. Not done: a refusal, a URL that is no feed, usage."""
+    words = re.sub(r"^/feeds\b", "", text.strip(), flags=re.IGNORECASE).split(maxsplit=1)
+    verb = words[0].lower() if words else "help"
+    rest = words[1].strip() if len(words) > 1 else ""
+    try:
+        if verb == "list":
+            return True, list_feeds_text(db)
+        if verb == "add":
+            args = parse_add_args(rest)
+            return True, add_feed(db, args["url"], interval=args["interval"], channel=args["channel"], user=user,
+                                  settings=settings)
+        if verb in ("remove", "pause", "resume"):
+            if not rest:
+                raise FeedAdminError(f"Which feed? /feeds {verb} <id> (see /feeds list)")
+            return True, set_feed_state(db, rest.split()[0], action=verb, user=user)
+        if verb == "test":
+            if not rest:
+                raise FeedAdminError("Usage: /feeds test <url>")
+            check = test_feed(rest.split()[0].strip("<>").split("|")[0], settings=settings)
+            return check.ok, check.message
+        return verb == "help", FEEDS_USAGE
+    except FeedAdminError as exc:
+        return False, str(exc)
 
 
 def set_feed_state(db, feed_id: str, *, action: str, user: str) -> str:

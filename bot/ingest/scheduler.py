@@ -33,6 +33,37 @@ logger = logging.getLogger(__name__)
 RELOAD_CHECK_SECONDS = 5
 NEW_FEED_SPREAD_SECONDS = 10  # a feed never polled before gets its first poll within this; the pool bounds the rest
 ANCHOR = datetime(2024, 1, 1, tzinfo=timezone.utc)  # phases are measured from here, so restarts keep them
+FIRST_ROUND_PROGRESS_FROM = 20  # new feeds: a first poll of fewer says nothing beyond each poll's own line
+
+
+class FirstRound:
+    """How far the first poll of many new feeds got: a line every tenth of them (and at the end)."""
+
+    def __init__(self) -> None:
+        self.waiting: set[str] = set()
+        self.total = self.done = 0
+        self._lock = threading.Lock()
+
+    def add(self, feed_id: str) -> None:
+        with self._lock:
+            if feed_id not in self.waiting:
+                self.waiting.add(feed_id)
+                self.total += 1
+
+    def polled(self, feed_id: str) -> str | None:
+        """The progress line due after this feed's poll, if any."""
+        with self._lock:
+            if feed_id not in self.waiting:
+                return None
+            self.waiting.discard(feed_id)
+            self.done += 1
+            done, total = self.done, self.total
+            if not self.waiting:
+                self.total = self.done = 0  # the next batch of new feeds counts afresh
+        step = max(1, -(-total // 10))
+        if total >= FIRST_ROUND_PROGRESS_FROM and (done % step == 0 or done == total):
+            return f"first poll: {done:,} of {total:,} new feed(s) polled"
+        return None
 
 
 def phase_seconds(feed_id: str, interval: int) -> int:
@@ -59,6 +90,7 @@ class FeedScheduler:
         self._feeds_mtime: float | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self.first_round = FirstRound()
 
     def start(self) -> None:
         self.reload_feeds(initial=True)
@@ -106,6 +138,7 @@ class FeedScheduler:
         for job in self.scheduler.get_jobs():
             if job.id.startswith("feed:") and job.id not in wanted:
                 job.remove()
+                self.first_round.polled(job.name)  # removed before its first poll: not waited for
         for jid, feed in wanted.items():
             existing = self.scheduler.get_job(jid)
             if existing and existing.args[0] == feed:
@@ -115,6 +148,7 @@ class FeedScheduler:
             now = datetime.now(timezone.utc)
             first = trigger.get_next_fire_time(None, now)
             if feed.id in never_polled:
+                self.first_round.add(feed.id)
                 # Its backlog is news to fetch now, spread over a minute so many new feeds do not pile up.
                 first = min(first, now + timedelta(seconds=phase_seconds(feed.id, NEW_FEED_SPREAD_SECONDS)))
             self.scheduler.add_job(self._poll, trigger, args=[feed], id=jid, name=feed.id, replace_existing=True,
@@ -128,6 +162,9 @@ class FeedScheduler:
         except Exception:  # one feed's bug must never stop the scheduler
             logger.exception("poll crashed", extra={"feed_id": feed.id})
             return
+        finally:
+            if line := self.first_round.polled(feed.id):
+                logger.info(line)
         try:
             self.on_poll(result)
         except Exception:

@@ -33,7 +33,7 @@ def prepare_desk(db, *, admins: frozenset[str] = frozenset()):
     """A Desk ready to answer at once: matcher built, every toll computed, start-up objects frozen."""
     from bot.incidents.desk import Desk
 
-    desk = Desk(db, admins=admins)
+    desk = Desk(db, admins=admins, progress=logging.getLogger("bot.incidents.desk").info)  # a long look-back, logged
     desk.processor  # build the matcher now, not during the first /incident track
     desk.warm()
     # The gazetteer and matcher are hundreds of thousands of long-lived objects: keep them out of

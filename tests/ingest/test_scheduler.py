@@ -118,3 +118,33 @@ def test_phases_come_from_the_feed_id_and_survive_a_restart(db, client, settings
         runs.append(feed_jobs(scheduler)["feed:a"].next_run_time.timestamp() % 60)
         scheduler.scheduler.shutdown(wait=False)
     assert round(runs[0]) == round(runs[1]) == phase_seconds("a", 60)
+
+
+def test_a_first_poll_of_many_new_feeds_reports_progress_every_tenth(db, client, settings, server, caplog):
+    import logging
+
+    ids = [f"f{n:02d}" for n in range(30)]
+    for feed_id in ids:
+        server.routes[f"/{feed_id}.xml"] = Response(rss({"title": f"Story of {feed_id}", "guid": feed_id}))
+    write_feeds(settings.feeds_path, server, *ids)
+    scheduler = FeedScheduler(db, client, settings, on_poll=lambda r: None)
+    scheduler.scheduler.start(paused=True)
+    try:
+        scheduler.reload_feeds(initial=True)
+        with caplog.at_level(logging.INFO, logger="bot.ingest.scheduler"):
+            for job in sorted(feed_jobs(scheduler).values(), key=lambda j: j.id):
+                scheduler._poll(job.args[0])  # what the scheduler's threads do, one by one
+    finally:
+        scheduler.scheduler.shutdown(wait=False)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("first poll:")]
+    assert lines[0] == "first poll: 3 of 30 new feed(s) polled" and lines[-1] == "first poll: 30 of 30 new feed(s) polled"
+    assert len(lines) == 10
+
+
+def test_a_first_poll_of_a_few_new_feeds_says_nothing_more():
+    from bot.ingest.scheduler import FirstRound
+
+    round_ = FirstRound()
+    for feed_id in ("a", "b", "c"):
+        round_.add(feed_id)
+    assert [round_.polled(f) for f in ("a", "b", "c", "a")] == [None, None, None, None]
