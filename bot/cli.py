@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     suggest = commands.add_parser("suggest", help="emerging incidents nobody tracks yet, with the track line to type")
     suggest.add_argument("--at", help="the moment to look from (ISO date or time, UTC; default now)")
     suggest.set_defaults(handler=lambda args, settings: print(Desk(open_database(settings.db_path)).suggest(args.at)))
+    from bot.slack import digest_command  # slack_sdk only when the parser is built
+    digest_command(commands.add_parser("digest", help="a channel's digest: its incidents that changed in 24 hours"))
     return parser
 
 

@@ -2,7 +2,7 @@
 
 Each incident of the channel that changed in the window: its toll then and now per metric, the
 source classes first heard from, how many new stories; for the admins' channel, the feeds that failed.
-`digest_time` reads the --at of `python -m bot digest --channel C --at TIME` (not wired in bot/cli.py yet).
+`digest_command` is `python -m bot digest --channel C [--at TIME] [--tz ZONE] [--feeds]`.
 """
 
 from __future__ import annotations
@@ -100,3 +100,31 @@ def digest_time(text: str | None, tz, *, now: datetime | None = None) -> datetim
         return now.replace(hour=int(clock.group(1)), minute=int(clock.group(2)), second=0, microsecond=0)
     moment = datetime.fromisoformat(text.strip())
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def digest_command(parser) -> None:
+    """`python -m bot digest --channel C [--at TIME] [--tz ZONE] [--feeds]`: print a channel's digest."""
+    parser.add_argument("--channel", required=True, help="the channel, as incidents name it (#mali-desk or an ID)")
+    parser.add_argument("--at", help="HH:MM today or an ISO date-time, in --tz (default: now)")
+    parser.add_argument("--tz", default="UTC", help="IANA time zone for --at and the times shown, e.g. Africa/Bamako")
+    parser.add_argument("--feeds", action="store_true", help="with the feeds that failed (the admins' channel)")
+    parser.set_defaults(handler=_print_digest)
+
+
+def _print_digest(args, settings) -> int:
+    import sys
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from bot.incidents.desk import Desk
+    from db import open_database
+
+    try:
+        tz = ZoneInfo(args.tz)
+        moment = digest_time(args.at, tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        print(f"digest: {exc or 'unknown time zone'}; --at is HH:MM or an ISO date-time, --tz an IANA "
+              f"zone such as Africa/Bamako", file=sys.stderr)
+        return 2
+    desk = Desk(open_database(settings.db_path))
+    print(digest_text(desk.digest(args.channel, at=moment, feeds=args.feeds), tz=tz))
+    return 0

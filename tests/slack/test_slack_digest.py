@@ -71,3 +71,22 @@ def test_digest_time_takes_a_clock_time_today_in_the_zone():
     assert digest_time("2024-09-18 08:00", ZoneInfo("Africa/Bamako")).isoformat() == "2024-09-18T08:00:00+00:00"
     with pytest.raises(ValueError):
         digest_time("soon", ZoneInfo("UTC"))
+
+
+def test_python_m_bot_digest_prints_the_channels_digest_in_its_time_zone(db, client, settings, capsys):
+    from bot.cli import main
+
+    founded(db, client, settings)
+    db.conn.commit()
+    assert main(["--db", str(settings.db_path), "digest", "--channel", "#mali-desk", "--at", "2024-09-20T23:00",
+                 "--tz", "Africa/Bamako"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Digest for #mali-desk:") and "Bamako attacks (bamako-attacks)" in out
+    assert "Killed: 77 (unchanged)" in out
+
+
+def test_python_m_bot_digest_names_a_bad_time_zone_and_exits_2(settings, capsys):
+    from bot.cli import main
+
+    assert main(["--db", str(settings.db_path), "digest", "--channel", "#mali-desk", "--tz", "Mars/Olympus"]) == 2
+    assert "Mars/Olympus" in capsys.readouterr().err
