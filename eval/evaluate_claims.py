@@ -222,6 +222,7 @@ def split_report(n_errors: int = 0) -> None:
             if part:
                 print(_row(f"{lang} SHIPPED", S.score(part)))
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", type=int, default=0,

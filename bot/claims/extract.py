@@ -148,9 +148,6 @@ def _numbers(st: _Sentence) -> None:
     sentence, lang = st.text, st.lang
     found = st.qs if st.qs is not None else find_quantities(sentence, lang)
     quantities = [q for q in found if distractor_class(sentence, q) is None]
-    # "many" inside "As many as 25" is no figure of its own.
-    quantities = [q for q in quantities if not any(o.start <= q.start and q.end <= o.end and o.end - o.start > q.end - q.start
-                                                  for o in quantities)]
     for q in quantities:
         if not st.free(q.start, q.end) or _negated(sentence, q.start):
             continue

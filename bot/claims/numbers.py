@@ -218,5 +218,9 @@ def find_quantities(text: str, lang: str) -> list[Quantity]:
     for m in QTY_RE[lang].finditer(text):
         q = parse_quantity(m, lang, text[max(0, m.start() - 24):m.start()])
         if q is not None:
+            # A qualifier read back from the words before ("As many as 25") swallows what was
+            # found there ("many"): the wider quantity replaces it.
+            while out and out[-1].start >= q.start:
+                out.pop()
             out.append(q)
     return out

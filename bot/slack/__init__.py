@@ -8,7 +8,8 @@ _EXPORTS = {
     "Deps": "app", "build_app": "app", "make_client": "app", "make_sender": "app", "serve": "app",
     "DeskProcess": "desk_process", "messages": "messages", "with_blocks": "messages",
     "reply_blocks": "blocks", "text_sections": "blocks", "escape": "blocks", "clip": "blocks",
-    "DID_YOU_MEAN": "blocks", "digest_command": "digest", "SHARE": "blocks", "CLAIM_MENU": "blocks", "NOT_THIS_INCIDENT": "blocks",
+    "DID_YOU_MEAN": "blocks", "SHARE": "blocks", "CLAIM_MENU": "blocks", "NOT_THIS_INCIDENT": "blocks",
+    "digest_command": "digest",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = public_names(__name__, _EXPORTS)
