@@ -28,6 +28,7 @@ GVDB_DEV = SHARED / "gvdb" / "dev.tsv"
 FRENCH_REAL = DATA / "french_real.yaml"
 BLIND_REAL = DATA / "blind_real.yaml"  # MEASURE ONLY: never read its texts or errors to write a rule
 BLIND_REAL_2 = DATA / "blind_real_2.yaml"  # MEASURE ONLY, likewise: labelled blind after blind_real was spent
+BLIND_REAL_3 = DATA / "blind_real_3.yaml"  # MEASURE ONLY, likewise: labelled blind in session 19, after blind_real_2 was spent
 
 
 def part(case_id: str) -> str:

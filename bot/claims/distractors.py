@@ -33,6 +33,7 @@ _MODEL_WORDS = {
     "n°", "#",
 }
 _AGE_WORDS = {"aged", "age", "âgé", "âgée", "âgés", "âgées"}
+_YOUNG = {"boy", "girl", "child", "son", "daughter", "teenager", "man", "woman", "baby", "youth"}
 _PERSON_BEFORE = {"he", "she", "him", "her", "man", "woman", "girl", "boy"}
 _ACRONYM = re.compile(r"[A-Z]{2,}-?$")
 # An age written after a name: "John Smith, 25, was shot".
@@ -53,6 +54,8 @@ def _before_class(before: str, after: str) -> str | None:
         return "money"
     if low in _AGE_WORDS or (low in ("of", "de") and len(words) > 1 and words[0].lower() in ("age", "ages", "âgé", "âgée", "âgés", "âgées")):
         return "age"
+    if low == "of" and len(words) > 1 and words[0].lower() in _YOUNG and re.match(r"\s*(?:[,;.)]|and\b|$)", after):
+        return "age"  # "including a boy of 14,"
     if low.rstrip(".") in _MONTH_WORDS:
         return "date"
     if low in _MODEL_WORDS or (_ACRONYM.match(last) and len(stripped) == len(before)):

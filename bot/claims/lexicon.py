@@ -158,14 +158,15 @@ NOT_PEOPLE = {
         "year months days hours minutes weeks decades percent dollars euros points counts charges "
         "guns weapons rifles pistols handguns cartridges casings miles kilometers kilometres feet "
         "meters metres blocks block incidents cases shootings rockets shells mortars gunshot gunshots "
-        "bullet stab knife wounds entry exit casings dog dogs cat cats pet pets puppies horses cattle".split()
+        "bullet stab knife wounds entry exit casings dog dogs cat cats pet pets puppies horses cattle "
+        "cows cow goats sheep camels donkeys livestock".split()
     ),
     "fr": set(
         "tirs coups balles fois véhicules véhicule voitures camions motos avions avion hélicoptères "
         "drones attaques attaque assauts raids frappes explosions bombes marchés maisons bâtiments "
         "villages camps bases ans an années mois jours heures minutes semaines km kilomètres "
         "pour dollars euros francs points armes fusils roquettes obus cas incidents chiens chats chevaux "
-        "bétail têtes".split()
+        "bétail têtes vaches bœufs boeufs moutons chèvres chameaux".split()
     ),
 }
 

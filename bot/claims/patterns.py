@@ -65,7 +65,8 @@ ACTIVE_CW = re.compile(
 OBJECT_START = re.compile(
     r"\s+(?:a|an|the|his|her|their|its|one|two|three|four|five|six|seven|eight|nine|ten|\d+|at\s+least|"
     r"more\s+than|some|several|dozens|people|civilians|soldiers|un|une|des|les|le|la|au\s+moins|"
-    r"plus\s+de|deux|trois|quatre|cinq|plusieurs)\b",
+    r"plus\s+de|deux|trois|quatre|cinq|plusieurs)\b"
+    r"|\s+(?-i:[A-Z][a-z]+\s+[A-Z][a-z]+)",  # a full name: "30 armed men murdered Santana Cruz"
     _FLAGS,
 )
 
@@ -91,7 +92,9 @@ EN_PASSIVE_CW = {
                "murdered", "slain", "stabbed to death", "beaten to death", "executed", "gunned down",
                "found shot to death", "shot and fatally wounded", "declared dead", "found shot and killed",
                "found fatally shot", "found shot dead", "dead", "pronounced deceased", "found deceased",
-               "shot and later died", "shot and died", "killed instantly"],
+               "shot and later died", "shot and died", "killed instantly", "beheaded", "decapitated", "stabbed and beheaded",
+               "stabbed and then beheaded", "assassinated", "lynched", "hacked to death", "tortured to death", "burned to death",
+               "kidnapped and killed", "abducted and killed", "found murdered", "found beaten to death"],
     "injured": ["wounded", "injured", "hurt", "hospitalized", "hospitalised", "critically injured",
                 "seriously injured", "shot and wounded", "shot and injured", "shot and critically wounded",
                 "shot and seriously wounded", "shot and critically injured", "shot and seriously injured", "grazed", "struck by gunfire",
@@ -209,9 +212,9 @@ ACTIVE_SINGULAR = {
 }
 
 
-# Animals may share a list of victims ("her daughter, the toddler and their dog were found dead");
-# they are members of the list that count for no one.
-ANIMALS = {"en": ["dog", "dogs", "cat", "cats", "pet", "pets", "puppy", "horse", "horses"],
+# Animals may share a list of victims ("her daughter, the toddler and their dog were found dead"): they count for no one.
+ANIMALS = {"en": ["dog", "dogs", "cat", "cats", "pet", "pets", "puppy", "horse", "horses", "cows", "cattle", "goats",
+                  "sheep", "camels", "livestock"],
            "fr": ["chien", "chiens", "chat", "chats", "cheval", "chevaux"]}
 ANIMAL_RE = {lang: re.compile(rf"(?:{alt(ANIMALS[lang])})$", _FLAGS) for lang in LANGS}
 

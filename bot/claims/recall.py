@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from .distractors import distractor_class
 from .figures import noun_run
+from .lead_subject import lead_singulars
 from .lexicon import PERSON_PLUR
 from .patterns import NOT_PEOPLE_WORDS, SUBSET_BEFORE
 from .lexicon import TOLL_NOUNS
@@ -90,6 +91,9 @@ _THING_AFTER = re.compile(r"\s*(?:years?|months?|weeks?|days?|hours?|minutes?|ti
                           r"jours?|heures?|%|percent|per\s+cent|kilomet|km|miles?)\b", _I)
 
 
+_NEXT_WORD = re.compile(r"\s+(?:de\s+|d['’])?([\w-]+)")
+
+
 def active_counts(st) -> None:
     """"Jihadists kill at least 40 in ...", "executed 83 men", "beheaded three farmers"."""
     sentence, lang = st.text, st.lang
@@ -101,6 +105,9 @@ def active_counts(st) -> None:
             continue
         if _THING_AFTER.match(sentence, q.end) or (q.value is not None and 1900 <= q.value <= 2100):
             continue
+        nxt = _NEXT_WORD.match(sentence, q.end)
+        if nxt and nxt.group(1).lower() in NOT_PEOPLE_WORDS[lang]:
+            continue  # "killed 73 cows": animals or things are no toll
         metric = "injured" if _INJURE_VERB.search(sentence, verb, q.start) else "killed"
         de = _DE.match(sentence, q.end) if lang == "fr" else None
         at = de.end() if de else q.end
@@ -192,7 +199,10 @@ def long_subjects(st) -> None:
         join = _AND_COUNT.search(subject)
         if join and k + 1 < len(qs):
             q2 = qs[k + 1]
-            if q2.start == q.end + join.end() and q2.value and q.qualifier == q2.qualifier == "exact":
+            animal = _NEXT_WORD.match(sentence, q2.end)
+            if animal and animal.group(1).lower() in NOT_PEOPLE_WORDS[lang]:
+                subject = subject[:join.start()]  # "Twenty herdsmen and 83 cows were killed": the herdsmen
+            elif q2.start == q.end + join.end() and q2.value and q.qualifier == q2.qualifier == "exact":
                 total, used_end = q.value + q2.value, q2.end
                 subject = subject[:join.start()] + " " + subject[join.end() + (q2.end - q2.start):]
         words = subject.split()
@@ -292,3 +302,4 @@ def propose(st) -> None:
 def propose_late(st) -> None:
     """The single-victim patterns: after the older ones, which know names and appositions."""
     single_victims(st)
+    lead_singulars(st)

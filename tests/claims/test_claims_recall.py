@@ -200,3 +200,34 @@ def test_a_few_days_of_shelling_is_the_event_a_year_is_a_running_total():
 def test_as_many_as_25_people_before_an_aside_is_up_to_25():
     c = text_toll("As many as 25 people, most of them vendors, were killed on Saturday.", "en")["killed"]
     assert (c.value, c.qualifier) == (25, "up_to")
+
+
+def test_one_victim_described_at_length_before_the_verb_is_one_death():
+    text = ("A journalist who worked for a local language service of the BBC and also contributed to Reuters "
+            "was shot dead while driving home in Khost on Monday, officials said.")
+    assert _toll(text)[0] == 1
+    assert _toll("Local government official has been shot and killed by men armed with pistols, a witness said.")[0] == 1
+    assert _toll("Muslim cleric working for the national radio was shot dead on Friday night in Mogadishu.")[0] == 1
+
+
+def test_a_long_subject_that_is_no_person_or_a_list_gives_no_single_death():
+    assert _toll("The convoy that carried supplies to the northern towns was attacked and burned.") is None
+    assert _toll("Police said the attack on the market of the town was not claimed.") is None
+
+
+def test_animals_killed_are_no_toll_and_do_not_join_the_people():
+    assert _toll("Suspected gunmen on Sunday killed 73 cows in the same village.") is None
+    assert _toll("The clash followed the killing of 800 cattle by youths.") is None
+    assert _toll("Twenty villagers and 83 cows were reportedly killed over the weekend.")[0] == 20
+
+
+def test_the_source_after_a_list_is_not_one_more_victim():
+    assert _toll("Militants set up a fake roadblock and killed 15 people, a police officer told AFP.")[0] == 15
+
+
+def test_a_boy_of_14_among_the_dead_is_an_age():
+    assert _toll("Seven people, including a boy of 14, have been killed in continuing violence.")[0] == 7
+
+
+def test_a_crowd_of_killers_before_a_named_victim_is_not_the_toll():
+    assert _toll("A group of at least 30 armed men murdered Santana Cruz Bahena, mayor-elect of the town.")[0] == 1
