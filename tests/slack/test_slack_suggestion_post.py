@@ -6,7 +6,6 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
-from urllib.parse import urlencode
 
 from bot.config import SlackSettings, load_slack_settings
 from bot.incidents import queue_suggestions
