@@ -68,6 +68,7 @@ class SlackSettings:
     workspace_admins_are_admins: bool = False
     admin_channel: str | None = None  # where problems for admins are posted (else a DM to each admin)
     channel_messages_per_minute: int = 20  # alerts per channel before the rest waits
+    suggest_channel: str | None = None  # where each new emerging incident is posted once (else nowhere)
 
     @property
     def mode(self) -> str:
@@ -93,4 +94,5 @@ def load_slack_settings(environ=None) -> SlackSettings:
         workspace_admins_are_admins=env_flag(env, "INCIDENT_DESK_WORKSPACE_ADMINS"),
         admin_channel=env.get("INCIDENT_DESK_ADMIN_CHANNEL") or None,
         channel_messages_per_minute=int(env.get("INCIDENT_DESK_CHANNEL_RATE") or 20),
+        suggest_channel=(env.get("INCIDENT_DESK_SUGGEST_CHANNEL") or "").strip() or None,
     )

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 SEND_EVERY_SECONDS = 5
 BACKLOG_EVERY_SECONDS = 5  # unprocessed items drain in the background this often
 BACKLOG_BATCH = 2_000  # items per background step: the worker stays free for the next poll
+SUGGEST_EVERY_SECONDS = 60  # new emerging incidents are looked for this often (INCIDENT_DESK_SUGGEST_CHANNEL)
 
 
 def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
@@ -61,6 +62,13 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
         if sender is not None:
             scheduler.scheduler.add_job(drain, IntervalTrigger(seconds=SEND_EVERY_SECONDS), id="slack-sender",
                                         replace_existing=True, max_instances=1, coalesce=True)
+        if sender is not None and slack.suggest_channel:
+            from bot.slack import SuggestionPoster
+
+            # Each new emerging incident, once, in the desk channel; the work runs in the ingest worker.
+            poster = SuggestionPoster(channel=slack.suggest_channel, queue=worker.queue_suggestions, drain=drain)
+            scheduler.scheduler.add_job(poster.run, IntervalTrigger(seconds=SUGGEST_EVERY_SECONDS),
+                                        id="suggestions", replace_existing=True, max_instances=1, coalesce=True)
         scheduler.start()
         if app is not None:
             # Acknowledgements are short bursts among longer work: hand the interpreter lock over

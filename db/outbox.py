@@ -58,6 +58,28 @@ def decide_blocked(db, alert_id: int, *, send: bool, actor: str) -> bool:
 
 
 
+def queue_suggestion(db, *, key: str, channel: str, payload: dict) -> int | None:
+    """An emerging incident for the desk channel (no incident of its own), queued once by its key: the
+    key outlives restarts, so a suggestion seen again at the next poll adds nothing. Its id when new."""
+    with writing(db):
+        cursor = db.execute(
+            "insert or ignore into outbox (idempotency_key, incident_id, kind, item_id, payload, created_at, status,"
+            " slack_channel) values (?, null, 'suggestion', null, ?, ?, 'pending', ?)",
+            [key, json.dumps(payload, default=str), utc_now_iso(), channel])
+        return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
+def drop_untried_suggestions(db, *, keep: set[str]) -> int:
+    """Suggestions queued but never tried that are no longer suggested (tracked since): dropped; how many."""
+    with writing(db):
+        rows = db.execute("select id, idempotency_key from outbox where kind = 'suggestion' and status = 'pending'"
+                          " and attempts = 0").fetchall()
+        gone = [row_id for row_id, key in rows if key not in keep]
+        for row_id in gone:
+            db.execute("update outbox set status = 'dropped' where id = ? and attempts = 0", [row_id])
+    return len(gone)
+
+
 # --- the sender's side: due rows and every transition ---------------------------------------------
 
 OPEN_STATUSES = ("pending", "sending", "blocked")

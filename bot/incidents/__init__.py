@@ -8,6 +8,7 @@ _EXPORTS = {
     "Desk": "desk", "Reply": "desk", "IncidentProcessor": "processing", "ProcessOutcome": "processing",
     "stories": "stories", "render": "render", "when": "render", "toll_png": "chart", "chart_series": "chart",
     "Toll": "toll_model", "MetricToll": "toll_model", "Standing": "toll_model", "compute_toll": "toll",
+    "queue_suggestions": "suggestion_queue", "SUGGESTION_KIND": "suggestion_queue",
     "Figure": "figures", "source_label": "figures", "source_words": "figures", "metric_words": "figures",
 }
 __all__ = sorted(_EXPORTS)

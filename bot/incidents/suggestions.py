@@ -11,6 +11,7 @@ story's article count rising fast across sources).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -51,6 +52,13 @@ class Suggestion:
     keywords: list[str]
     items: int = 0
     titles: list[str] = field(default_factory=list)
+    first_story: str = ""  # the earliest item's story (its id, else a digest of its title and outlet)
+
+    @property
+    def key(self) -> str:
+        """Stable while the burst grows: its first-seen day and its first story. Not the name nor the place:
+        both are drawn from the titles' most common words and can change as items join."""
+        return f"{self.first_seen:%Y-%m-%d}:{self.first_story}"
 
     @property
     def track_line(self) -> str:
@@ -108,6 +116,13 @@ def _figures(items: list[StoredItem]) -> list[str]:
     return list(found)
 
 
+def _story_key(item: StoredItem) -> str:
+    if item.story_id is not None:
+        return f"s{item.story_id}"
+    digest = hashlib.sha256(f"{item.title}\n{item.outlet}\n{item.published.isoformat()}".encode()).hexdigest()
+    return f"h{digest[:16]}"
+
+
 def suggest(items: list[StoredItem], at: datetime, *, gazetteer=None) -> list[Suggestion]:
     """The current suggestions at `at`, newest first, from the stored items (any order)."""
     at = _utc(at)
@@ -131,7 +146,8 @@ def suggest(items: list[StoredItem], at: datetime, *, gazetteer=None) -> list[Su
         found.append(Suggestion(
             name=" ".join(name_words), place=_place(ranked[:5], gazetteer), first_seen=members[0].published,
             outlets=list(dict.fromkeys(m.outlet for m in members)), figures=_figures(members),
-            keywords=keywords, items=len(members), titles=[m.title for m in members[:3]]))
+            keywords=keywords, items=len(members), titles=[m.title for m in members[:3]],
+            first_story=_story_key(members[0])))
     return sorted(found, key=lambda s: s.first_seen, reverse=True)
 
 

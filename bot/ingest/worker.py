@@ -53,6 +53,13 @@ def _process_pending(limit: int | None) -> tuple[list[int], int]:
     return outcome.alerts, outcome.remaining
 
 
+def _queue_suggestions(channel: str, at) -> list[int]:
+    """In the child: queue the new emerging incidents for the desk channel (bounded: suggest's window)."""
+    from bot.incidents import queue_suggestions
+
+    return queue_suggestions(_db, channel=channel, at=at)
+
+
 class IngestWorker:
     """Callable as poll_feed's `ingest`: hands the work to the child process and waits for it."""
 
@@ -72,6 +79,10 @@ class IngestWorker:
         """Process what is stored but not processed yet (all, or at most `limit`): the alerts queued
         and how many items are left."""
         return self._child.run(_process_pending, limit)
+
+    def queue_suggestions(self, *, channel: str, at=None) -> list[int]:
+        """The new suggestions queued for `channel` (bot/incidents/suggestion_queue.py), in the child."""
+        return self._child.run(_queue_suggestions, channel, at)
 
     def close(self) -> None:
         self._child.close()

@@ -30,7 +30,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings, SlackSettings
 from bot.incidents.desk import Desk
-from bot.slack import charts, home, messages, track
+from bot.slack import charts, home, messages, suggestion_post, track
 from bot.slack.sender import SenderSettings, SlackSender, make_web_client
 from handlers import actions as action_handlers
 from handlers import feeds as feeds_handlers
@@ -174,6 +174,7 @@ def build_app(deps: Deps, *, client: WebClient, signing_secret: str | None = Non
     # Before /incident's own listener: `<name> chart` and a bare `track` (the modal) are theirs.
     charts.register(app, deps)
     track.register(app, deps)
+    suggestion_post.register(app, deps)
     home.register(app, deps)
     incident_handlers.register(app, deps)
     feeds_handlers.register(app, deps)
@@ -192,6 +193,7 @@ def make_renderers(desk) -> tuple[Callable, Callable]:
 
 def make_sender(db, desk, client: WebClient, slack: SlackSettings) -> SlackSender:
     render_parent, render_alert = make_renderers(desk)
+    render_alert = suggestion_post.with_suggestions(render_alert)  # a suggestion has no incident to ask about
 
     def notify_admins(text: str) -> None:
         targets = [slack.admin_channel] if slack.admin_channel else sorted(slack.admins)

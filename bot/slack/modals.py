@@ -50,14 +50,15 @@ def _date_input(block_id: str, label: str, *, initial: date | None, hint: str) -
 
 
 def track_modal(*, name: str | None = None, since: date | None = None, channel: str | None = None,
-                note: str | None = None, origin: dict | None = None) -> dict:
-    """The Track modal, pre-filled (the shortcut's linked item: its title and day; the channel it came from)."""
+                note: str | None = None, origin: dict | None = None, keywords: str | None = None) -> dict:
+    """The Track modal, pre-filled (the shortcut's linked item: its title and day; a suggestion's name,
+    keywords and first day; the channel it came from)."""
     blocks: list[dict] = []
     if note:
         blocks.append({"type": "context", "block_id": "note", "elements": [{"type": "mrkdwn", "text": note[:2000]}]})
     blocks += [
         _text_input("name", "Name", initial=name, optional=False, placeholder="Bamako attacks", max_length=NAME_MAX),
-        _text_input("keywords", "Keywords", placeholder="bamako, gendarmerie school, JNIM",
+        _text_input("keywords", "Keywords", initial=keywords, placeholder="bamako, gendarmerie school, JNIM",
                     hint="Comma-separated. The name counts as a keyword."),
         _text_input("places", "Places", placeholder="Bamako, Mali", hint="Comma-separated."),
         _date_input("since", "Since", initial=since,

@@ -97,3 +97,18 @@ def test_the_desk_answers_suggest_from_what_is_stored_and_a_match_silences_it(db
     with writing(db):
         record_match(db, incident_id=incident_id, item_id=ids[-1], story_id=0, score=1.0, terms=["zorvath"])
     assert "No emerging incident" in desk.suggest(AT.isoformat())
+
+
+def test_a_suggestions_key_stays_the_same_as_the_burst_grows():
+    (first,) = suggest(FILLER + ATTACK, AT)
+    more = [StoredItem(f"Zorvath market: {n} more victims named in Kessaly",
+                       f"At least {22 + n} people were killed at the Zorvath market in Kessaly, officials said.",
+                       AT + timedelta(minutes=20 * n), f"Outlet {n}", story_id=200 + n) for n in range(4)]
+    (grown,) = suggest(FILLER + ATTACK + more, AT + timedelta(hours=2))
+    assert grown.items > first.items and len(grown.outlets) > len(first.outlets)
+    assert grown.key == first.key == "2031-03-04:s101"
+    # without story ids (not stored yet): a digest of the first item, the same each time
+    bare = [replace(item, story_id=None) for item in ATTACK]
+    assert suggest(FILLER + bare, AT)[0].key == suggest(FILLER + bare + more, AT + timedelta(hours=2))[0].key
+    other = suggest(FILLER + [replace(bare[0], outlet="Wire Two"), *bare[1:]], AT)[0]
+    assert other.key != suggest(FILLER + bare, AT)[0].key
