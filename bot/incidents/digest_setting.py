@@ -60,6 +60,6 @@ def digest_setting(db, args: str, *, user: str | None):
 def describe(row: dict | None, shown: str) -> str:
     if row is None or row["at"] is None:
         return f"No daily digest in {shown}. /incident digest 08:00 Africa/Bamako sets one."
-    where = "feeds.yaml" if row["origin"] == "file" else f"Slack by {row['set_by']}"
+    where = "feeds.yaml" if row["origin"] == "file" else f"/incident digest by {row['set_by']}"
     feeds = ", with the feeds that failed" if row["feeds"] else ""
     return f"The daily digest of {shown} comes every day at {row['at']} ({row['tz']}){feeds}; set in {where}."
