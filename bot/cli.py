@@ -12,7 +12,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from bot.config import DEFAULT_DB, FeedsFileError, Settings, load_feeds, load_settings
+from bot.config import DEFAULT_DB, FeedsFileError, Settings, load_feeds, load_feeds_file, load_settings
 from bot.ingest.fetch import make_client
 from bot.ingest.pipeline import PollResult
 from bot.ingest.poller import poll_all
@@ -138,8 +138,8 @@ def _prepare(settings: Settings, *, one_off: bool = False):
 
 
 def cmd_feeds_check(args, settings: Settings) -> int:
-    feeds = load_feeds(settings.feeds_path)
-    print(f"{settings.feeds_path}: {len(feeds)} feed(s), no problems")
+    loaded = load_feeds_file(settings.feeds_path)
+    print(f"{settings.feeds_path}: {len(loaded.feeds)} feed(s), {len(loaded.digests)} digest(s), no problems")
     return 0
 
 

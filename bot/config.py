@@ -12,8 +12,9 @@ from pathlib import Path
 
 # feeds.yaml lives in bot.feeds_file; these names stay importable from here.
 from bot.feeds_file import (DEFAULT_INTERVAL, MIN_INTERVAL_SECONDS, ConfigProblem,  # noqa: F401
-                            FeedsFileError, check_feed_url, dump_feeds_yaml, format_interval, load_feeds,
-                            parse_feeds_yaml, parse_interval)
+                            FeedsFile, FeedsFileError, check_feed_url, dump_feeds_yaml, format_interval,
+                            load_digests, load_feeds, load_feeds_file, parse_digests_yaml, parse_feeds_yaml,
+                            parse_interval)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = REPO_ROOT / "db" / "incident_desk.db"

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 import httpx
 import yaml
 
-from bot.models import FeedConfig
+from bot.models import DigestConfig, FeedConfig
 
 FEED_KEYS = {"id", "url", "interval", "channel", "lang", "enabled", "tags"}
 DEFAULTS_KEYS = FEED_KEYS - {"id", "url"}
-TOP_KEYS = {"feeds", "defaults"}
+TOP_KEYS = {"feeds", "defaults", "digests"}
 DEFAULT_INTERVAL = "10m"
 MIN_INTERVAL_SECONDS = 30
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -121,8 +121,25 @@ def check_feed_url(url: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class FeedsFile:
+    """What feeds.yaml configures: its feeds and its channels' daily digests (bot/digests_file.py)."""
+
+    feeds: list[FeedConfig]
+    digests: list[DigestConfig]
+
+
 def load_feeds(path: Path) -> list[FeedConfig]:
     """Read and validate feeds.yaml; FeedsFileError lists every problem."""
+    return load_feeds_file(path).feeds
+
+
+def load_digests(path: Path) -> list[DigestConfig]:
+    """The `digests:` of a valid feeds.yaml; FeedsFileError lists every problem of the file."""
+    return load_feeds_file(path).digests
+
+
+def load_feeds_file(path: Path) -> FeedsFile:
     name = str(path)
     try:
         size = Path(path).stat().st_size
@@ -133,11 +150,23 @@ def load_feeds(path: Path) -> list[FeedConfig]:
         raise FeedsFileError([ConfigProblem(name, None, "file not found", "create it with a 'feeds:' list")])
     except (OSError, UnicodeDecodeError) as exc:
         raise FeedsFileError([ConfigProblem(name, None, f"cannot read: {exc}")])
-    return parse_feeds_yaml(text, filename=name)
+    return parse_feeds_file(text, filename=name)
 
 
 def parse_feeds_yaml(text: str, *, filename: str = "feeds.yaml") -> list[FeedConfig]:
     """Validate the text of a feeds.yaml and return its feeds."""
+    return parse_feeds_file(text, filename=filename).feeds
+
+
+def parse_digests_yaml(text: str, *, filename: str = "feeds.yaml") -> list[DigestConfig]:
+    """Validate the text of a feeds.yaml and return its digests."""
+    return parse_feeds_file(text, filename=filename).digests
+
+
+def parse_feeds_file(text: str, *, filename: str = "feeds.yaml") -> FeedsFile:
+    """Validate the text of a feeds.yaml: its feeds and digests, every problem of either reported."""
+    from bot.digests_file import digests_list
+
     checker = _Checker(filename)
     size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > MAX_FEEDS_FILE_BYTES else len(text)
     if size > MAX_FEEDS_FILE_BYTES:
@@ -180,9 +209,10 @@ def parse_feeds_yaml(text: str, *, filename: str = "feeds.yaml") -> list[FeedCon
             checker.add(list_node, "'feeds' must be a list", "write each feed as '- id: ...' under 'feeds:'")
         else:
             feeds = _feeds_list(list_node, defaults, checker)
+    digests = digests_list(top["digests"][1], checker) if "digests" in top else []
     if checker.count:
         raise checker.fail()
-    return feeds
+    return FeedsFile(feeds, digests)
 
 
 def _too_big(filename: str, size: int) -> ConfigProblem:

@@ -107,3 +107,13 @@ class LedgerEntry:
     status: str = "current"  # current | superseded | rejected
     verified_by: str | None = None
     outlets: tuple[str, ...] = field(default_factory=tuple)  # every outlet that carried this story
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """One channel's daily digest: posted once a local day, once its local time `at` (HH:MM) has passed."""
+
+    channel: str  # "#africa-desk" or a channel ID
+    at: str  # HH:MM, 24-hour
+    tz: str = "UTC"  # IANA time zone
+    feeds: bool = False  # with the feeds that failed (the admins' channel)

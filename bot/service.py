@@ -62,6 +62,16 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
         if sender is not None:
             scheduler.scheduler.add_job(drain, IntervalTrigger(seconds=SEND_EVERY_SECONDS), id="slack-sender",
                                         replace_existing=True, max_instances=1, coalesce=True)
+            from bot.slack import DIGEST_EVERY_SECONDS, DigestSchedule
+
+            digests = DigestSchedule(db, desk)
+
+            def send_digests() -> None:  # each channel's digest once its local time passed, once a day
+                if digests.run():
+                    drain()
+
+            scheduler.scheduler.add_job(send_digests, IntervalTrigger(seconds=DIGEST_EVERY_SECONDS), id="digests",
+                                        replace_existing=True, max_instances=1, coalesce=True)
         if sender is not None and slack.suggest_channel:
             from bot.slack import SuggestionPoster
 

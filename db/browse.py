@@ -27,6 +27,8 @@ TABLES = {
     "outbox": ("Alerts for Slack, each at most once.", {"status": "pending, sending, sent, recorded, folded, "
                                                                  "blocked, dropped"}),
     "audit_log": ("Every change a person made.", {}),
+    "digest_schedules": ("Each channel's daily digest, from feeds.yaml or /incident digest.", {
+        "at": "HH:MM in tz; empty: turned off in Slack", "origin": "file or slack"}),
 }
 
 QUERIES = {

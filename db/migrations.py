@@ -235,3 +235,13 @@ def m012_items_process_error(db):
     # An item whose processing fails is set aside with its error (and processed_at), so one bad
     # item never stops the others; `python -m bot items` shows it.
     db["items"].add_column("process_error", str)
+
+
+@migrations()
+def m014_digest_schedules(db):
+    # Each channel's daily digest: from feeds.yaml's `digests:` (origin 'file', synced on load) or set
+    # in Slack with /incident digest (origin 'slack', which a file reload leaves alone). `at` NULL is a
+    # digest turned off in Slack, kept so that the file does not bring it back.
+    db["digest_schedules"].create({
+        "channel": str, "at": str, "tz": str, "feeds": int, "origin": str, "set_by": str, "updated_at": str,
+    }, pk="channel", defaults={"tz": "UTC", "feeds": 0, "origin": "file"})

@@ -97,10 +97,11 @@ def due_alerts(db, *, now: str, limit: int) -> list[dict]:
         rows = list(db.query(
             "SELECT * FROM outbox WHERE status IN ('pending', 'sending', 'blocked') "
             "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?", [now, limit]))
-        # An incident's thread keeps its order: nothing overtakes an alert that is backing off.
+        # An incident's thread keeps its order: nothing overtakes an alert that is backing off
+        # (a digest has no incident and no thread: one backing off holds up no other).
         waiting = dict(db.execute(
             "SELECT incident_id, MIN(id) FROM outbox WHERE status IN ('pending', 'sending') "
-            "AND next_attempt_at > ? GROUP BY incident_id", [now]).fetchall())
+            "AND next_attempt_at > ? AND incident_id IS NOT NULL GROUP BY incident_id", [now]).fetchall())
     return [r for r in rows if r["incident_id"] not in waiting or r["id"] < waiting[r["incident_id"]]]
 
 

@@ -18,8 +18,9 @@ def register(app, deps) -> None:
     def incident_command(ack, command, respond):
         ack()  # Slack wants an answer within 3 seconds; the work happens after
         text = command.get("text") or ""
-        if text.strip().lower().startswith("track") and "channel:" not in text.lower() and command.get("channel_id"):
-            text += f" channel: <#{command['channel_id']}>"  # alerts go where the incident was started
+        if text.strip().lower().startswith(("track", "digest")) and "channel:" not in text.lower() \
+                and command.get("channel_id"):
+            text += f" channel: <#{command['channel_id']}>"  # alerts (and a digest) go where it was typed
         deps.later(answer, deps, respond, text=text, user=command["user_id"])
 
     @app.action(SHARE)

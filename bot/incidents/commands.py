@@ -35,6 +35,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("sources", "/incident <name> sources", "Every matched article: outlet, time, link, figures it gave."),
     Command("suggest", "/incident suggest", "Emerging incidents nobody tracks yet (several outlets within hours, "
             "a casualty figure), each with the track line to type.", needs_incident=False),
+    Command("digest", "/incident digest [HH:MM Zone | off]", "This channel's daily digest: set its time "
+            "(08:00 Africa/Bamako), turn it off, or, alone, say when it comes.", needs_incident=False),
     Command("help", "/incident help", "This help.", needs_incident=False),
 )
 COMMAND_NAMES = {c.name for c in COMMANDS}
@@ -81,7 +83,7 @@ def parse_command(text: str) -> ParsedCommand:
         return ParsedCommand("help")
     head, _, rest = text.partition(" ")
     word = head.lower()
-    if word in ("track", "list", "help", "suggest"):
+    if word in ("track", "list", "help", "suggest", "digest"):
         return ParsedCommand(word, args=rest.strip())
     if word == "untrack":
         if not rest.strip():

@@ -17,8 +17,8 @@ from bot.incidents.processing import IncidentProcessor, ProcessOutcome
 from bot.incidents.figures import Figure
 from bot.incidents.toll_model import Toll
 from bot.incidents.toll_cache import TollCache
-from db import from_iso
-from db import ledger as ledger_queries
+from bot.incidents.digest_setting import digest_setting
+from db import from_iso, ledger as ledger_queries
 from db.audit import audit
 from db.connection import writing
 from db.incidents import (active_incidents, all_incidents, earliest_match, incidents_version, insert_incident,
@@ -90,6 +90,8 @@ class Desk:
                 return Reply(render.render_list(list(self.incidents().values())))
             if command.command == "suggest":
                 return Reply(self.suggest())
+            if command.command == "digest":
+                return digest_setting(self.db, command.args, user=user)
             if command.command == "track":
                 return self.track(command.args, user=user, today=today or datetime.now(timezone.utc).date())
             found = self._resolve(command.name)

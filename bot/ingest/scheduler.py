@@ -23,9 +23,10 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.config import FeedsFileError, Settings, load_feeds
+from bot.config import FeedsFileError, Settings, load_feeds_file
 from bot.models import FeedConfig
 from bot.ingest.pipeline import PollResult, poll_feed
+from db.digests import sync_file_digests
 from db.feeds import active_feeds, never_polled_feeds, sync_file_feeds
 
 logger = logging.getLogger(__name__)
@@ -122,7 +123,9 @@ class FeedScheduler:
             self._feeds_mtime = mtime
             if file_changed and mtime is not None:
                 try:
-                    changes = sync_file_feeds(self.db, load_feeds(path))
+                    loaded = load_feeds_file(path)
+                    changes = sync_file_feeds(self.db, loaded.feeds)
+                    digests = sync_file_digests(self.db, loaded.digests)  # those set in Slack stay
                 except FeedsFileError as exc:
                     if initial:
                         raise
@@ -130,6 +133,8 @@ class FeedScheduler:
                     return
                 if any(changes.values()):
                     logger.info("feeds.yaml reloaded: %s", changes)
+                if any(digests.values()):
+                    logger.info("feeds.yaml digests: %s", digests)
             self._sync_jobs(active_feeds(self.db), initial=initial)
 
     def _sync_jobs(self, feeds: list[FeedConfig], *, initial: bool) -> None:

@@ -10,6 +10,7 @@ _EXPORTS = {
     "reply_blocks": "blocks", "text_sections": "blocks", "escape": "blocks", "clip": "blocks",
     "DID_YOU_MEAN": "blocks", "SHARE": "blocks", "CLAIM_MENU": "blocks", "NOT_THIS_INCIDENT": "blocks",
     "digest_command": "digest", "SuggestionPoster": "suggestion_post",
+    "DigestSchedule": "digest_schedule", "DIGEST_EVERY_SECONDS": "digest_schedule",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = public_names(__name__, _EXPORTS)

@@ -31,6 +31,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings, SlackSettings
 from bot.incidents.desk import Desk
 from bot.slack import charts, home, messages, suggestion_post, track
+from bot.slack.digest_schedule import with_digests
 from bot.slack.sender import SenderSettings, SlackSender, make_web_client
 from handlers import actions as action_handlers
 from handlers import feeds as feeds_handlers
@@ -194,6 +195,7 @@ def make_renderers(desk) -> tuple[Callable, Callable]:
 def make_sender(db, desk, client: WebClient, slack: SlackSettings) -> SlackSender:
     render_parent, render_alert = make_renderers(desk)
     render_alert = suggestion_post.with_suggestions(render_alert)  # a suggestion has no incident to ask about
+    render_alert = with_digests(render_alert)  # a digest row carries its own message
 
     def notify_admins(text: str) -> None:
         targets = [slack.admin_channel] if slack.admin_channel else sorted(slack.admins)
