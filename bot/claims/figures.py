@@ -124,8 +124,14 @@ def _word_before(sentence: str, q: Quantity, lang: str, subset: bool):
         return P.BEFORE_METRIC[lang][P.norm(verb.group("cv"))], base + verb.start("cv"), end, subset
     toll = P.TOLL_BEFORE[lang].search(before)
     if toll and not subset:
-        return "killed", base + toll.start("toll"), q.end, subset
+        # "le bilan fait état de dix terroristes neutralisés": the quote runs on to who they were.
+        de = _DE_NOUN.match(sentence, q.end)
+        run = noun_run(sentence[de.end():de.end() + 60], lang) if de else 0
+        return "killed", base + toll.start("toll"), (de.end() + run) if run else q.end, subset
     return None
+
+
+_DE_NOUN = re.compile(r"(?:\s+(?:de|d['’]))?", re.IGNORECASE)
 
 
 def noun_run(after: str, lang: str) -> int:

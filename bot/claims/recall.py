@@ -33,7 +33,7 @@ _RISE = {
         r"(?:\s+(?:sharply|further|again))?(?:\s+from\s+(?P<x>[^,;.]{1,30}?))?\s+to|"
         r"(?:been\s+|was\s+|is\s+)?(?:put|placed|estimated)\s+at|stands\s+at|stood\s+at)\s+", _I),
     "fr": re.compile(
-        rf"\b(?P<toll>{TOLL_NOUNS['fr']}|bilan\s+humain)(?:,?\s+[\w'’-]+){{0,30}}?,?\s+"
+        rf"\b(?P<toll>{TOLL_NOUNS['fr']}|bilan\s+humain)(?:,?\s+[\w'’-]+){{0,40}}?,?\s+"
         r"(?:s['’]est\s+(?:encore\s+)?(?:alourdi|aggravé)|s['’]alourdit|s['’]aggrave|est\s+passé|passe|passant|"
         r"est\s+monté|monte|a\s+grimpé|grimpe|"
         r"s['’]élève\s+désormais|a\s+augmenté|est\s+désormais\s+de|"

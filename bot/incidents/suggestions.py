@@ -2,8 +2,10 @@
 
 The items of the 48 hours before `at` are grouped into events (bot/incidents/events.py) in publication order.
 An event is a suggestion when it bursts: at least BURST_OUTLETS independent outlets (copies of one wire story
-count once) within BURST_HOURS, a casualty figure among its items (bot.claims), and none of its items matched
-to a tracked incident. Each suggestion has a name (the most common capitalised words of its titles), a place
+count once) within BURST_HOURS, a casualty figure among its items (bot.claims) or, before any toll is out,
+violent-event words in the titles of BURST_OUTLETS outlets, and none of its items matched to a tracked
+incident.
+Each suggestion has a name (the most common capitalised words of its titles), a place
 when the gazetteer knows one of them, when it was first seen, its outlets, the figures so far, and the
 `/incident track` line to type. Anchor: the breaking-news detection of the EU's Europe Media Monitor (a
 story's article count rising fast across sources).
@@ -88,6 +90,19 @@ def _bursts(items: list[StoredItem]) -> bool:
     return False
 
 
+def _violent(items: list[StoredItem], gazetteer) -> bool:
+    """Before any toll is out ("gunfire and explosions heard in Bamako"): violent-event words (the
+    matcher's data file) in the titles of at least BURST_OUTLETS independent outlets."""
+    if gazetteer is None:
+        return False
+    outlets = {i.outlet for i in items
+               if any(gazetteer.is_event_word(w) or gazetteer.kinds_of(w) for w in _TITLE_WORD.findall(i.title))}
+    return len(outlets) >= BURST_OUTLETS
+
+
+_TITLE_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
+
+
 def _words(items: list[StoredItem]) -> Counter:
     """Capitalised words of the titles, counted once per title (skipping the common ones)."""
     counts: Counter = Counter()
@@ -137,7 +152,7 @@ def suggest(items: list[StoredItem], at: datetime, *, gazetteer=None) -> list[Su
     for members in events.values():
         if any(m.matched for m in members) or not _bursts(members):
             continue
-        if not any(has_figure(f"{m.title}. {m.summary}") for m in members):
+        if not any(has_figure(f"{m.title}. {m.summary}") for m in members) and not _violent(members, gazetteer):
             continue
         counts = _words(members)
         ranked = [w for w, _ in counts.most_common()]

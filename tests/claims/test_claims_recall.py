@@ -231,3 +231,16 @@ def test_a_boy_of_14_among_the_dead_is_an_age():
 
 def test_a_crowd_of_killers_before_a_named_victim_is_not_the_toll():
     assert _toll("A group of at least 30 armed men murdered Santana Cruz Bahena, mayor-elect of the town.")[0] == 1
+
+
+def test_a_french_toll_that_rises_after_forty_words_of_description():
+    text = ("Le bilan des soldats maliens ayant perdu la vie dans la double attaque de lundi et mardi contre les "
+            "camps de Mondoro et de Boulkessy, non loin de la frontière du Burkina Faso, est monté à 38, a reconnu "
+            "le ministre de la Défense.")
+    assert _toll(text, "fr")[0] == 38
+
+
+def test_a_toll_of_terrorists_neutralised_is_the_attackers_not_the_victims():
+    text = "Le bilan provisoire fait état de dix terroristes neutralisés et d'un gendarme blessé, selon l'état-major."
+    assert _toll(text, "fr") is None
+    assert _toll(text, "fr", "injured")[0] == 1

@@ -112,3 +112,20 @@ def test_a_suggestions_key_stays_the_same_as_the_burst_grows():
     assert suggest(FILLER + bare, AT)[0].key == suggest(FILLER + bare + more, AT + timedelta(hours=2))[0].key
     other = suggest(FILLER + [replace(bare[0], outlet="Wire Two"), *bare[1:]], AT)[0]
     assert other.key != suggest(FILLER + bare, AT)[0].key
+
+
+def test_before_any_toll_three_outlets_reporting_an_attack_are_a_suggestion():
+    from bot.incidents.gazetteer import load_gazetteer
+
+    early = [replace(ATTACK[0], title="Gunfire and explosions at Zorvath market in Kessaly",
+                     summary="Heavy gunfire was heard near the Zorvath market of Kessaly this morning."),
+             replace(ATTACK[1], title="Attack on Zorvath market in Kessaly",
+                     summary="Armed men attacked the Zorvath market in Kessaly, witnesses said."),
+             replace(ATTACK[2], title="Zorvath: jihadists claim the attack on the Kessaly market",
+                     summary="A jihadist group claimed the assault on the Zorvath market in Kessaly.")]
+    gazetteer = load_gazetteer()
+    found = suggest(FILLER + early, AT, gazetteer=gazetteer)
+    assert len(found) == 1 and "Zorvath" in found[0].name and found[0].figures == []
+    quiet = [replace(item, title=f"Crowds gather at Zorvath market in Kessaly ({n})",
+                     summary="Residents of Zorvath in Kessaly gathered at the market.") for n, item in enumerate(ATTACK)]
+    assert suggest(FILLER + quiet, AT, gazetteer=gazetteer) == []
