@@ -69,8 +69,14 @@ def _make(sentence: str, offset: int, metric: str, start: int, end: int,
 def _clause_flags(clause_text: str, may_hedge: bool = True, may_cumulate: bool = True) -> tuple[bool, bool]:
     """(hedged, cumulative) for one clause: "could be higher", "since 2012". The may_ flags say
     whether the sentence holds a word either needs at all (a cheap test first; speed only)."""
-    return (may_hedge and bool(P.HEDGE.search(clause_text)),
-            may_cumulate and bool(P.CUMULATIVE.search(clause_text)))
+    cumulative = P.CUMULATIVE.search(clause_text) if may_cumulate else None
+    if cumulative and _SUPERLATIVE.search(clause_text, max(0, cumulative.start() - 80), cumulative.start()):
+        cumulative = None  # "the deadliest massacre in the region this year": a comparison, not a running total
+    return may_hedge and bool(P.HEDGE.search(clause_text)), bool(cumulative)
+
+
+_SUPERLATIVE = re.compile(r"\b(?:deadliest|bloodiest|worst|largest|biggest|most\s+deadly|plus\s+meurtrière?|"
+                          r"plus\s+sanglante?|pire)\b(?![^,;]*\b(?:since|depuis)\b)", re.IGNORECASE)
 
 
 def _negated(sentence: str, start: int) -> bool:

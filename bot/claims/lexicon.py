@@ -52,7 +52,9 @@ CASUALTY_AFTER = {
             "stabbed to death", "beaten to death", "burned to death", "lost their lives",
             "lost his life", "lost her life", "lives lost", "bodies", "homicides", "killings",
             "confirmed dead", "pronounced dead", "found dead", "loss of human life", "loss of life",
-            "loss of lives", "human lives", "lives", "fatally",
+            "loss of lives", "human lives", "lives", "fatally", "feared killed", "feared dead",
+            "attacked and killed", "ambushed and killed", "abducted and killed", "kidnapped and killed",
+            "tortured to death", "hacked to death", "burned alive", "burnt alive", "lynched", "beheaded",
         ],
         "injured": [
             "injured", "wounded", "injuries", "hurt", "hospitalized", "hospitalised",

@@ -150,9 +150,9 @@ def _noun_len(sentence: str, at: int) -> int:
 
 # --- a long subject before the verb: "Seven employees of popular Afghan TV channel TOLO were killed"
 _LONG_VERB = {
-    "en": re.compile(r"\s+(?:were|have\s+been|had\s+been|are|got)\s+(?:(?:\w+ly|yesterday|also|so\s+far|"
+    "en": re.compile(r"\s+(?:were|have\s+been|had\s+been|are|got)\s+(?:(?:\w+ly|yesterday|also|so\s+far|feared|"
                      r"on\s+\w+(?:\s+\[[^\]]*\])?)\s+){0,2}(?:among\s+(?:those|the)\s+)?(?P<cw>killed|dead|slain|murdered|executed|"
-                     r"beheaded|shot\s+dead|gunned\s+down|massacred|wounded|injured|hurt)\b|\s+(?P<died>died|perished)\b", _I),
+                     r"beheaded|shot\s+dead|gunned\s+down|massacred|(?:attacked|ambushed)\s+and\s+killed|wounded|injured|hurt)\b|\s+(?P<died>died|perished)\b", _I),
     "fr": re.compile(r"\s+(?:ont\s+été|sont|avaient\s+été)\s+(?:\w+ment\s+)?(?P<cw>tués|tuées|abattus|exécutés|massacrés|"
                      r"assassinés|morts|mortes|blessés|blessées)\b", _I),
 }
@@ -206,8 +206,12 @@ def long_subjects(st) -> None:
                 total, used_end = q.value + q2.value, q2.end
                 subject = subject[:join.start()] + " " + subject[join.end() + (q2.end - q2.start):]
         words = subject.split()
-        if not 1 <= len(words) <= 10 or any(w.lower() in _STOPS[lang] or any(ch.isdigit() for ch in w)
-                                             for w in words) or "," in subject or ";" in subject:
+        # "six civilians on the Pakistani side in the Nikial and Jandrot areas had been killed": a people noun
+        # first, then where they were, may run longer and name places joined by "and".
+        placed = bool(words) and words[0].lower() in _PEOPLE[lang] and not _AND_PERSON.search(subject)
+        stops = _STOPS[lang] - {"and", "et"} if placed else _STOPS[lang]
+        if not 1 <= len(words) <= (25 if placed else 10) or any(w.lower() in stops or any(ch.isdigit() for ch in w)
+                                                                for w in words) or "," in subject or ";" in subject:
             continue
         low = [w.lower() for w in words]
         if not any(w in _PEOPLE[lang] for w in low) and (any(w in NOT_PEOPLE_WORDS[lang] for w in low)
@@ -221,6 +225,8 @@ def long_subjects(st) -> None:
 
 
 _ASIDE = re.compile(r"\s*\[[^\]]*\]|\s*\([^)]*\)")
+_AND_PERSON = re.compile(r"\b(?:and|et)\s+(?:\w+\s+)?(?:a|an|the|his|her|their|one|two|three|four|five|"
+                         r"several|other|others|un|une|des|les|deux|trois)\b", _I)
 _INCLUDING_TAIL = re.compile(r"\s+(?:including|among\s+them|dont)\s.*$", _I)
 _AND_COUNT = re.compile(r"\s+(?:and|et)\s+(?=\S)", _I)
 

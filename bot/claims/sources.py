@@ -116,6 +116,34 @@ class Attribution:
 _BARE_GROUP = re.compile(r"\b(?:the\s+group|le\s+groupe)\b", re.IGNORECASE)
 
 
+# A party to the fighting speaks for the attack only when it claims it: "Huthi rebels said an air raid by the
+# coalition killed nine civilians" is the rebels' account of the other side's strike, not a claim of theirs.
+# Named groups ("JNIM", "Islamic State") and "the group" keep their class; a generic word ("rebels",
+# "militants") or a group the speaker stands against ("a militia member assisting the military against Boko
+# Haram") does not, unless the sentence claims ("claimed", "said it killed", "revendique", "affirme avoir").
+_GENERIC_PARTY = re.compile(r"^(?:rebels?|rebelles?|militants?|insurgents?|jihadists?|djihadistes?|jihadistes?)$",
+                            re.IGNORECASE)
+_AGAINST = re.compile(r"\b(?:against|fighting|contre)\s+(?:the\s+|les\s+)?(?:\w+\s+){0,2}$", re.IGNORECASE)
+CLAIM_MARKERS = re.compile(r"claim|responsib|revendiq|propagand|\bamaq\b|\b(?:said|says|say)\s+(?:it|its|they|their)\b|"
+                           r"\bavoir\s+(?:tué|abattu|neutralisé|exécuté)|its\s+fighters|ses\s+combattants", re.IGNORECASE)
+
+
+def speaks_for_the_attack(words: str, sentence: str) -> bool:
+    """Whether an armed-group attribution is the group's own claim (see _GENERIC_PARTY)."""
+    m = _CLASS_RE[1][1].search(words)
+    if m is None:
+        return True
+    if _AGAINST.search(words, 0, m.start()):
+        return False  # "assisting the military against Boko Haram": the other side
+    return not _GENERIC_PARTY.match(m.group(0)) or bool(CLAIM_MARKERS.search(sentence))
+
+
+def _without_the_group(words: str) -> str:
+    """The class of an attribution once its armed-group words are set aside."""
+    rest = _CLASS_RE[1][1].sub(" ", words)
+    return next((c for c, r in _CLASS_RE[2:] if r.search(rest)), "unattributed")
+
+
 @lru_cache(maxsize=256)
 def classify(words: str) -> str:
     """The source class named by an attribution's words."""
@@ -206,7 +234,9 @@ def attributions(sentence: str, hints: set[str] | None = None) -> list[Attributi
         near = classify(head.rsplit(",", 1)[-1]) if "," in head else "unattributed"
         found.append(Attribution(near if near != "unattributed" else classify(head), words, m.start(), m.end(),
                                  True, False))
-    return found
+    return [a if a.source != "perpetrator_claim" or speaks_for_the_attack(a.words, sentence)
+            else Attribution(_without_the_group(a.words), a.words, a.start, a.end, a.forward, a.backward, a.clause_only)
+            for a in found]
 
 
 def source_for(attrs: list[Attribution], start: int, end: int, clause: tuple[int, int]) -> Attribution | None:

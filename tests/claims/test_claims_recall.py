@@ -244,3 +244,30 @@ def test_a_toll_of_terrorists_neutralised_is_the_attackers_not_the_victims():
     text = "Le bilan provisoire fait état de dix terroristes neutralisés et d'un gendarme blessé, selon l'état-major."
     assert _toll(text, "fr") is None
     assert _toll(text, "fr", "injured")[0] == 1
+
+
+def test_rebels_telling_of_the_other_sides_air_raid_are_not_claiming_it():
+    text = ("Huthi rebels in Yemen said on Friday an air raid by coalition warplanes on a house near the capital "
+            "killed nine civilians including women and children.")
+    killed = text_toll(text, "en")["killed"]
+    assert killed.value == 9 and killed.source != "perpetrator_claim"
+    claim = text_toll("JNIM said it had killed 150 soldiers in the attack.", "en")
+    assert all(c is None or c.source == "perpetrator_claim" for c in claim.values()) or claim["killed"] is None
+
+
+def test_the_deadliest_massacre_this_year_is_a_comparison_not_a_running_total():
+    text = ("Rebels killed at least 64 civilians in the northeast, the governor said, marking the deadliest "
+            "massacre in the region this year.")
+    assert _toll(text)[0] == 64
+    assert _toll("At least 300 civilians have been killed in the region this year.") is None
+
+
+def test_villagers_feared_killed_and_people_attacked_and_killed_are_tolls():
+    assert _toll("At least 40 villagers in the border community were feared killed on Monday.")[0] == 40
+    assert _toll("19 people were reportedly attacked and killed by gunmen in the village on Thursday night.")[0] == 19
+
+
+def test_a_count_of_people_then_where_they_were_before_the_verb():
+    text = ("Six civilians on the Pakistani side in the Nikial and Jandrot areas had been killed by shelling "
+            "on Monday, and eight injured.")
+    assert _toll(text)[0] == 6
