@@ -19,12 +19,14 @@ from bot.config import Settings
 from bot.ingest import politeness as polite
 from bot.ingest.fetch import FetchResult, fetch, url_problem
 from bot.ingest.page_text import is_web_page, main_text
-from db.articles import PendingPage, pending_pages, record_failure, record_retry, store_article
+from db.articles import ArticleHealth, PendingPage, count_pending, pending_pages, record_failure, record_retry, store_article
 from db.items import item_title
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # a page whose host keeps asking us to wait is given up on after this many tries
+ONCE_LIMIT = 5_000  # pages `poll --once` fetches before it exits, at most
+ONCE_SECONDS = 600  # and for at most this long; what is left waits for the next run
 
 
 @dataclass
@@ -132,3 +134,25 @@ def failure_reason(result: FetchResult) -> str:
     if error.startswith(("too slow", "timed out")):
         return "timeout"
     return error[:200]
+
+
+def fetch_after_poll(db, client: httpx.Client, settings: Settings) -> str | None:
+    """`poll --once`: the pages of what the poll stored, before processing reads them; a line saying
+    what came of it, or None when no page was waiting."""
+    waiting = count_pending(db)
+    if not waiting:
+        return None
+    done = fetch_pending_articles(db, client, settings, limit=min(waiting, ONCE_LIMIT),
+                                  deadline=time.monotonic() + ONCE_SECONDS)
+    return (f"article pages: {done.fetched} read, {done.failed} failed"
+            + (f", {done.deferred} left for later" if done.deferred else ""))
+
+
+def article_health_line(health: ArticleHealth) -> str:
+    """A full_text feed's pages in `feeds list`."""
+    line = f"article pages: {health.fetched} fetched, {health.failed} failed"
+    if health.pending:
+        line += f", {health.pending} pending"
+    if health.last_failure:
+        line += f"; last failure {health.last_failure_at}: {health.last_failure}"
+    return line
