@@ -6,7 +6,12 @@ side bar is another story's toll, not this article's. Pure: no I/O.
 
 from __future__ import annotations
 
+import logging
+
 import trafilatura
+
+# trafilatura warns for every page it finds no article in; `feeds list` says it once per feed instead.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 MIN_ARTICLE_WORDS = 40  # fewer words is a paywall's teaser or a consent wall, not the article
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
@@ -21,8 +26,9 @@ def is_web_page(content_type: str | None) -> bool:
 def main_text(body: bytes, *, url: str | None = None, title: str | None = None) -> str | None:
     """The article's own text, or None when the page has none worth reading."""
     # favor_precision: a sentence too few is better than a side bar's figure read as this article's.
+    # No deduplicate: trafilatura's is a process-wide cache, which would blank a syndicated copy.
     text = trafilatura.extract(body, url=url, favor_precision=True, include_comments=False, include_tables=False,
-                               include_images=False, include_links=False, deduplicate=True)
+                               include_images=False, include_links=False)
     if not text:
         return None
     lines = [line.strip() for line in text.splitlines() if line.strip()]
