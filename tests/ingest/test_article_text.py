@@ -303,3 +303,22 @@ def test_full_text_in_feeds_yaml():
     assert [f.full_text for f in parse_feeds_yaml(dump_feeds_yaml([a, b]))] == [True, False]
     with pytest.raises(FeedsFileError, match="bad full_text value 'sometimes'"):
         parse_feeds_yaml("feeds:\n  - id: a\n    url: https://a.example/rss\n    full_text: sometimes\n")
+
+
+def test_feeds_add_full_in_slack_makes_a_full_text_feed(db, server, polite, gates):
+    from bot.ingest.feed_admin import list_feeds_text, parse_add_args, run_feeds_command
+
+    assert parse_add_args("https://x.example/rss every 5m full")["full_text"] is True
+    assert parse_add_args("https://x.example/rss")["full_text"] is False
+    server.routes["/a"] = Response(ARTICLE, content_type=HTML)
+    server.routes["/slack.xml"] = Response(rss(story(server, "/a", "s1")))
+    allowed = dataclasses.replace(polite, allow_private_feed_urls=True)
+    done, reply = run_feeds_command(db, f"/feeds add {server.url('/slack.xml')} full", user="U1", settings=allowed)
+    assert done, reply
+    [feed] = active_feeds(db)
+    assert feed.full_text
+    with make_client(allowed) as http:
+        [item] = poll_feed(db, http, feed, settings=allowed, now=NOW, force=True).new_ids
+        run(db, http, allowed, gates)
+    assert article_state(db, item)["article_status"] == "ok"
+    assert "article pages: 1 fetched, 0 failed" in list_feeds_text(db)
