@@ -12,13 +12,15 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from bot.config import DEFAULT_DB, FeedsFileError, Settings, load_feeds, load_feeds_file, load_settings
+from bot.config import DEFAULT_DB, FeedsFileError, Settings, format_interval, load_feeds, load_feeds_file, load_settings
+from bot.ingest.articles import article_health_line, fetch_after_poll
 from bot.ingest.fetch import make_client
 from bot.ingest.pipeline import PollResult
 from bot.ingest.poller import poll_all
 from bot.incidents.desk import Desk
 from bot.incidents.processing import IncidentProcessor
 from db import open_database, utc_now_iso
+from db.articles import article_health
 from db.feeds import active_feeds, feed_health, get_feed_row, sync_file_feeds
 from db.items import items_by_id, search_items
 from db.outbox import alerts_with_slugs
@@ -189,9 +191,11 @@ def cmd_poll(args, settings: Settings) -> int:
 
     with make_client(settings) as client:
         results = poll_all(db, client, feeds, settings=settings, on_result=progress)
-    new = sum(len(r.new_ids) for r in results)
-    failed = sum(r.outcome == "error" for r in results)
-    print(f"polled {len(results)} feed(s): {new} new item(s), {failed} failed")
+        new = sum(len(r.new_ids) for r in results)
+        failed = sum(r.outcome == "error" for r in results)
+        print(f"polled {len(results)} feed(s): {new} new item(s), {failed} failed")
+        if line := fetch_after_poll(db, client, settings):  # full_text feeds: their pages, before processing
+            print(line, flush=True)
     process_and_print(db, IncidentProcessor(db))
     return 0
 
@@ -235,17 +239,9 @@ def print_new_items(db, result: PollResult) -> None:
         print(f"  {label} {row['published']} [{row['feed_id']}] {row['title']}  {row['link'] or ''}", flush=True)
 
 
-def interval_words(seconds: int) -> str:
-    """3600 → '1h', 600 → '10m', 90 → '90s': as feeds.yaml says it."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def cmd_feeds_list(args, settings: Settings) -> int:
     db = open_database(settings.db_path)
-    health = feed_health(db)
+    health, pages = feed_health(db), article_health(db)
     if not health:
         print("no feeds yet: add them to feeds.yaml, then run `python -m bot poll --once`")
         return 0
@@ -253,13 +249,15 @@ def cmd_feeds_list(args, settings: Settings) -> int:
         state = "paused" if not feed.enabled else ("STALE" if feed.stale else "ok")
         if feed.consecutive_failures:
             state = f"FAILING x{feed.consecutive_failures}"
-        print(f"{feed.id:<24} {state:<12} every {interval_words(feed.interval_seconds)}  {feed.items_total} items"
+        print(f"{feed.id:<24} {state:<12} every {format_interval(feed.interval_seconds)}  {feed.items_total} items"
               f" ({feed.items_per_day}/day)  last ok: {feed.last_success_at or 'never'}")
         print(f"{'':<24} {feed.url}")
         if feed.last_error:
             print(f"{'':<24} last error {feed.last_error_at}: {feed.last_error}")
         if feed.next_poll_after and feed.next_poll_after > utc_now_iso():  # a first failure does not back off
             print(f"{'':<24} backing off until {feed.next_poll_after}")
+        if feed.id in pages:
+            print(f"{'':<24} {article_health_line(pages[feed.id])}")
     return 0
 
 

@@ -38,6 +38,10 @@ class Settings:
     # Feeds added in Slack may not lead to loopback/private/link-local addresses, at /feeds add
     # and at every poll (a public name can later resolve or redirect inward), unless allowed.
     allow_private_feed_urls: bool = False
+    # Article pages (feeds with full_text): the least time between two requests to one host, so a
+    # burst of new items never hammers a publisher's site. Tests set 0.
+    article_host_delay: float = 1.0
+    article_batch: int = 50  # pages one background step fetches at most
 
 
 def load_settings(*, db: str | None = None, feeds: str | None = None, environ=None) -> Settings:

@@ -31,6 +31,7 @@ class FeedConfig:
     lang: str | None = None
     enabled: bool = True
     tags: tuple[str, ...] = ()
+    full_text: bool = False  # fetch each new or revised item's page and read figures from the article
 
 
 @dataclass

@@ -6,11 +6,13 @@ import gc
 import logging
 import sys
 import threading
+import time
 from typing import Callable
 
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings, SlackSettings
+from bot.ingest.articles import fetch_pending_articles
 from bot.ingest.fetch import make_client as make_http_client
 from bot.ingest.pipeline import PollResult
 from bot.ingest.scheduler import FeedScheduler
@@ -22,6 +24,8 @@ SEND_EVERY_SECONDS = 5
 BACKLOG_EVERY_SECONDS = 5  # unprocessed items drain in the background this often
 BACKLOG_BATCH = 2_000  # items per background step: the worker stays free for the next poll
 SUGGEST_EVERY_SECONDS = 60  # new emerging incidents are looked for this often (INCIDENT_DESK_SUGGEST_CHANNEL)
+ARTICLES_EVERY_SECONDS = 10  # full_text feeds: pending article pages are fetched this often
+ARTICLES_STEP_SECONDS = 20  # for at most this long a step, so a shutdown never waits long for one
 
 
 def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
@@ -99,6 +103,18 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
         scheduler.scheduler.add_job(drain_backlog, IntervalTrigger(seconds=BACKLOG_EVERY_SECONDS), id="backlog",
                                     replace_existing=True, max_instances=1, coalesce=True)
         drain_backlog()
+
+        def fetch_articles() -> None:
+            # Pages of full_text feeds' new and revised items, a bounded step at a time; an item whose
+            # page arrives is processed again by drain_backlog, its figures read from the article.
+            done = fetch_pending_articles(db, http, settings, limit=settings.article_batch,
+                                          deadline=time.monotonic() + ARTICLES_STEP_SECONDS)
+            if done.fetched or done.failed:
+                logger.info("article pages: %d read, %d failed, %d left for later", done.fetched, done.failed,
+                            done.deferred)
+
+        scheduler.scheduler.add_job(fetch_articles, IntervalTrigger(seconds=ARTICLES_EVERY_SECONDS), id="articles",
+                                    replace_existing=True, max_instances=1, coalesce=True)
         if on_started:
             on_started()
         try:

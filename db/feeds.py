@@ -44,6 +44,7 @@ def _config_columns(feed: FeedConfig) -> dict:
     return {
         "url": feed.url, "interval_seconds": feed.interval_seconds, "channel": feed.channel,
         "lang": feed.lang, "enabled": int(feed.enabled), "tags": json.dumps(list(feed.tags)),
+        "full_text": int(feed.full_text),
     }
 
 
@@ -57,7 +58,7 @@ def active_feeds(db) -> list[FeedConfig]:
 def row_to_config(row: dict) -> FeedConfig:
     return FeedConfig(id=row["id"], url=row["url"], interval_seconds=row["interval_seconds"],
                       channel=row["channel"], lang=row["lang"], enabled=bool(row["enabled"]),
-                      tags=tuple(json.loads(row["tags"] or "[]")))
+                      tags=tuple(json.loads(row["tags"] or "[]")), full_text=bool(row.get("full_text")))
 
 
 def get_feed_row(db, feed_id: str) -> dict | None:
@@ -133,10 +134,10 @@ def slack_feed_rows(db) -> list[dict]:
 
 
 def save_slack_feed(db, *, feed_id: str, url: str, interval_seconds: int, channel: str | None, title: str | None,
-                    added_by: str) -> None:
+                    added_by: str, full_text: bool = False) -> None:
     """A feed an admin added in Slack (a removed one with the same id comes back). Inside a transaction."""
     db["feeds"].upsert({"id": feed_id, "url": url, "interval_seconds": interval_seconds, "channel": channel,
-                        "enabled": 1, "tags": "[]", "origin": "slack", "title": title, "added_by": added_by,
+                        "enabled": 1, "tags": "[]", "full_text": int(full_text), "origin": "slack", "title": title, "added_by": added_by,
                         "created_at": utc_now_iso(), "removed_at": None}, pk="id")
 
 

@@ -12,28 +12,33 @@ CLAIM_FIELDS = ("metric", "value", "low", "high", "qualifier", "vague", "who", "
                 "start", "end", "scope")
 
 
-def item_has_claims(db, item_id: int, revision: int) -> bool:
-    row = db.execute("select 1 from claims where item_id = ? and revision = ? limit 1", [item_id, revision]).fetchone()
+def item_has_claims(db, item_id: int, revision: int, *, from_article: bool = False) -> bool:
+    """Whether this revision was read already (from the article's page, or from the feed's text)."""
+    row = db.execute("select 1 from claims where item_id = ? and revision = ? and from_article = ? limit 1",
+                     [item_id, revision, int(from_article)]).fetchone()
     return row is not None
 
 
-def store_claims(db, item_id: int, *, revision: int, claims: list[Claim], reported_at: str | None = None) -> None:
+def store_claims(db, item_id: int, *, revision: int, claims: list[Claim], reported_at: str | None = None,
+                 from_article: bool = False) -> None:
     """Record what one revision of an item says; claims read from earlier revisions become superseded.
 
-    `reported_at` is when this text was first there to read (see m011). Call inside a transaction.
-    Re-reading the same revision changes nothing.
+    `from_article`: read from the article's own page (feeds with full_text), which supersedes what the
+    feed's summary of the same revision said. `reported_at` is when this text was first there to read
+    (see m011). Call inside a transaction. Re-reading the same revision changes nothing.
     """
-    if item_has_claims(db, item_id, revision):
+    if item_has_claims(db, item_id, revision, from_article=from_article):
         return
-    db.execute("update claims set status = 'superseded' where item_id = ? and revision < ? and status = 'current'",
-               [item_id, revision])
+    db.execute("update claims set status = 'superseded' where item_id = ? and status = 'current'"
+               " and (revision < ? or (revision = ? and from_article < ?))",
+               [item_id, revision, revision, int(from_article)])
     now = utc_now_iso()
     for claim in claims:
         values = [getattr(claim, name) for name in CLAIM_FIELDS]
         db.execute(
             f"insert into claims (item_id, revision, {', '.join(f'[{n}]' for n in CLAIM_FIELDS)}, status, extracted_at,"
-            f" reported_at) values (?, ?, {', '.join('?' * len(CLAIM_FIELDS))}, 'current', ?, ?)",
-            [item_id, revision, *values, now, reported_at])
+            f" reported_at, from_article) values (?, ?, {', '.join('?' * len(CLAIM_FIELDS))}, 'current', ?, ?, ?)",
+            [item_id, revision, *values, now, reported_at, int(from_article)])
 
 
 def ledger_entries(db, incident_id: int, *, include_history: bool = True, of_item: int | None = None

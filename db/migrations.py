@@ -238,6 +238,21 @@ def m012_items_process_error(db):
 
 
 @migrations()
+def m013_article_text(db):
+    # Feeds with full_text: each new or revised item's page is fetched once and its figures read
+    # from the article's own text (bot/ingest/articles.py). article_status is 'pending' until then,
+    # 'ok', or why the page gave nothing (the summary is kept). Claims read from the article carry
+    # from_article = 1, so the article's reading replaces the summary's for the same revision.
+    db["feeds"].add_column("full_text", int, not_null_default=0)
+    db["items"].add_column("article_text", str)
+    db["items"].add_column("article_status", str)
+    db["items"].add_column("article_fetched_at", str)
+    db["items"].add_column("article_attempts", int, not_null_default=0)
+    db["claims"].add_column("from_article", int, not_null_default=0)
+    db.execute("CREATE INDEX items_article_pending ON items (id) WHERE article_status = 'pending'")
+
+
+@migrations()
 def m014_digest_schedules(db):
     # Each channel's daily digest: from feeds.yaml's `digests:` (origin 'file', synced on load) or set
     # in Slack with /incident digest (origin 'slack', which a file reload leaves alone). `at` NULL is a

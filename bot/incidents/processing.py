@@ -18,6 +18,7 @@ from bot.models import Claim, Incident, Item
 from bot.incidents.toll_events import TollEvent, story_event, toll_events
 from bot.incidents.toll_cache import TollCache
 from db import utc_now_iso, writing
+from db.articles import article_text
 from db.incidents import active_incidents, incidents_version, tracked_times
 from db.items import (count_unprocessed, item_state, load_item, mark_processed, quarantine_item,
                       unprocessed_item_ids)
@@ -139,9 +140,14 @@ class IncidentProcessor:
                                               score=match.score, terms=list(match.terms)):
                         newly.add(incident_id)
                         outcome.matches += 1
-                if not item_has_claims(self.db, item_id, revision):
-                    store_claims(self.db, item_id, revision=revision, claims=self.extract(item.text, item.lang),
-                                 reported_at=reported_at)
+                # A feed with full_text: the article's own page, once read, is what gives the figures
+                # (a summary is often a teaser); until then, and when the page failed, the feed's text.
+                article = article_text(self.db, item_id)
+                from_article = article is not None
+                if not item_has_claims(self.db, item_id, revision, from_article=from_article):
+                    text = f"{item.title}\n\n{article}".strip() if from_article else item.text
+                    store_claims(self.db, item_id, revision=revision, claims=self.extract(text, item.lang),
+                                 reported_at=reported_at, from_article=from_article)
                 # Most matched articles carry no figure: then the toll cannot have changed, and
                 # recomputing it over a big incident's ledger is the costliest step of processing.
                 figureless = not item_has_any_claim(self.db, item_id)

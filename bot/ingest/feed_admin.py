@@ -12,13 +12,15 @@ import httpx
 from bot.config import Settings, dump_feeds_yaml, parse_interval
 from bot.ingest.fetch import fetch, make_client, url_problem
 from bot.ingest.parse import NotAFeed, parse_feed
+from bot.ingest.articles import article_health_line
+from db.articles import article_health
 from db.audit import audit
 from db.feeds import (feed_health, feed_id_taken, feed_origins, feed_url_taken, get_feed_row, remove_feed,
                       row_to_config, save_slack_feed, set_feed_enabled, slack_feed_rows)
 from db.connection import writing
 
 DEFAULT_INTERVAL = "10m"
-FEEDS_USAGE = ("/feeds list · /feeds add <url> [every 10m] [to #channel] · /feeds remove <id> · /feeds pause <id> · "
+FEEDS_USAGE = ("/feeds list · /feeds add <url> [every 10m] [to #channel] [full] · /feeds remove <id> · /feeds pause <id> · "
          "/feeds resume <id> · /feeds test <url>")
 
 
@@ -64,7 +66,8 @@ def test_feed(url: str, *, settings: Settings, client: httpx.Client | None = Non
 
 
 def add_feed(db, url: str, *, user: str, settings: Settings, interval: str | None = None,
-             channel: str | None = None, feed_id: str | None = None, client: httpx.Client | None = None) -> str:
+             channel: str | None = None, feed_id: str | None = None, client: httpx.Client | None = None,
+             full_text: bool = False) -> str:
     """Fetch once, refuse anything that is not a feed, then store it (origin 'slack') and audit it."""
     try:
         seconds = parse_interval(interval or DEFAULT_INTERVAL)
@@ -85,10 +88,12 @@ def add_feed(db, url: str, *, user: str, settings: Settings, interval: str | Non
         if existing and existing["origin"] == "file" and not existing["removed_at"]:
             raise FeedAdminError(f"The id {feed_id} belongs to a feed in feeds.yaml.")
         save_slack_feed(db, feed_id=feed_id, url=url, interval_seconds=seconds, channel=channel, title=check.title,
-                        added_by=user)
+                        added_by=user, full_text=full_text)
         audit(db, actor=user, action="feed_add", target=f"feed:{feed_id}", detail={"url": url, "interval": seconds,
-                                                                                   "channel": channel})
-    return f"Added {feed_id}: {check.message}. Polled every {interval or DEFAULT_INTERVAL}."
+                                                                                   "channel": channel,
+                                                                                   "full_text": full_text})
+    return (f"Added {feed_id}: {check.message}. Polled every {interval or DEFAULT_INTERVAL}"
+            + ("; each item's page is read for its figures." if full_text else "."))
 
 
 def run_feeds_command(db, text: str, *, user: str, settings: Settings) -> tuple[bool, str]:
@@ -103,7 +108,7 @@ def run_feeds_command(db, text: str, *, user: str, settings: Settings) -> tuple[
         if verb == "add":
             args = parse_add_args(rest)
             return True, add_feed(db, args["url"], interval=args["interval"], channel=args["channel"], user=user,
-                                  settings=settings)
+                                  settings=settings, full_text=args["full_text"])
         if verb in ("remove", "pause", "resume"):
             if not rest:
                 raise FeedAdminError(f"Which feed? /feeds {verb} <id> (see /feeds list)")
@@ -164,6 +169,7 @@ def list_feeds_text(db) -> str:
     with db.lock:
         health = feed_health(db)
         origins = feed_origins(db)
+        pages = article_health(db)
     if not health:
         return "No feeds. Add one with /feeds add <url> [every 10m] [to #channel]."
     lines = []
@@ -173,6 +179,8 @@ def list_feeds_text(db) -> str:
         line += " · feeds.yaml" if origins.get(h.id) == "file" else " · added in Slack"
         if h.last_error and h.consecutive_failures:
             line += f"\n    last error: {h.last_error}"
+        if h.id in pages:
+            line += f"\n    {article_health_line(pages[h.id])}"
         lines.append(line)
     return "\n".join(lines)
 
@@ -192,13 +200,13 @@ def _new_id(db, title: str) -> str:
 
 
 def parse_add_args(text: str) -> dict:
-    """'<url> [every 10m] [to #channel]' → url, interval, channel."""
+    """'<url> [every 10m] [to #channel] [full]' → url, interval, channel, full_text ('full': read each item's page)."""
     words = text.split()
     if not words:
-        raise FeedAdminError("Usage: /feeds add <url> [every 10m] [to #channel]")
+        raise FeedAdminError("Usage: /feeds add <url> [every 10m] [to #channel] [full]")
     # Slack sends a link as <url> or <url|label>, with &, < and > escaped as entities.
     url = words[0].strip("<>").split("|")[0].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    out = {"url": url, "interval": None, "channel": None}
+    out = {"url": url, "interval": None, "channel": None, "full_text": False}
     rest = words[1:]
     while rest:
         word = rest.pop(0).lower()
@@ -206,8 +214,10 @@ def parse_add_args(text: str) -> dict:
             out["interval"] = rest.pop(0)
         elif word == "to" and rest:
             out["channel"] = _channel(rest.pop(0))
+        elif word == "full":
+            out["full_text"] = True
         else:
-            raise FeedAdminError(f"Did not understand {word!r}. Usage: /feeds add <url> [every 10m] [to #channel]")
+            raise FeedAdminError(f"Did not understand {word!r}. Usage: /feeds add <url> [every 10m] [to #channel] [full]")
     return out
 
 

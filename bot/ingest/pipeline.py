@@ -22,6 +22,7 @@ from bot.ingest.fetch import FetchResult, fetch
 from bot.models import FeedConfig
 from bot.ingest.parse import BlockMemory, NotAFeed, parse_feed
 from db import to_iso
+from db.articles import mark_pending
 from db.feeds import get_feed_row, record_poll
 from bot.ingest.store import store_items
 from db.items import load_block_memory, save_block_memory
@@ -105,6 +106,8 @@ def ingest_fetched(db, feed: FeedConfig, row: dict, fetched: FetchResult, state:
         # A feed's first successful poll brings its backlog: stored and counted, not alerted.
         stored = store_items(db, feed.id, parsed.items, seen_at=started, backlog=not row.get("last_success_at"))
         result.new_ids, result.updated_ids = stored.new_ids, stored.updated_ids
+        if feed.full_text:  # their pages are fetched later (bot/ingest/articles.py), outside the poll
+            mark_pending(db, stored.new_ids + stored.updated_ids)
         if stored.new_ids or stored.updated_ids:
             result.outcome = "new"
             state["last_new_item_at"] = started
