@@ -20,6 +20,8 @@ _UNITS_AFTER = {
     "time": r"\s*(?::\d|h\d|a\.?m\b|p\.?m\b|o['’]clock|heures?\s+\d)",
     "address": r"\s+(?:block|blocks)\b",
     "date": rf"\s+(?:{_MONTHS})\b|/\d",
+    # "16 civilians from one family": a family or a household is a group, not one person.
+    "group": r"\s+(?:family|families|household|households|famille|familles|clan|tribe)\b(?!\s+members?\b)",
 }
 # One pattern with a named group per kind: a single match decides, which keeps this cheap.
 _AFTER_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in _UNITS_AFTER.items()), re.IGNORECASE)

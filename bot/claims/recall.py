@@ -193,7 +193,7 @@ def long_subjects(st) -> None:
         v = _LONG_VERB[lang].search(cut)
         if v is None:
             continue
-        subject = _ASIDE.sub(" ", cut[:v.start()])
+        subject = _ASIDE.sub(" ", _COMMA_ASIDE.sub(" ", cut[:v.start()]))
         subject = _INCLUDING_TAIL.sub("", subject).rstrip(", ")
         total, used_end = q.value, q.end
         join = _AND_COUNT.search(subject)
@@ -225,6 +225,8 @@ def long_subjects(st) -> None:
 
 
 _ASIDE = re.compile(r"\s*\[[^\]]*\]|\s*\([^)]*\)")
+# ", all related,", ", most of them vendors,", ", mostly women,": an aside about who they were.
+_COMMA_ASIDE = re.compile(r",\s+(?:all|mostly|most\s+of\s+them|many\s+of\s+them|among\s+them)\s+[^,;]{1,40},", _I)
 _AND_PERSON = re.compile(r"\b(?:and|et)\s+(?:\w+\s+)?(?:a|an|the|his|her|their|one|two|three|four|five|"
                          r"several|other|others|un|une|des|les|deux|trois)\b", _I)
 _INCLUDING_TAIL = re.compile(r"\s+(?:including|among\s+them|dont)\s.*$", _I)
@@ -297,8 +299,33 @@ def single_victims(st) -> None:
                 st.add_one("killed", start, m.end(), who_text=np, entity_text=np if rx is _NAMED_ONE else "a person")
 
 
+# --- "a family of seven": the family is its count ----------------------------------------------
+_FAMILY = re.compile(r"\b(?:a|an|the|his|her|their|one|entire|whole)\s+(?:[\w-]+\s+)?family\s+of\s+(?P<n>[\w-]+)\b", _I)
+_FAMILY_VERB_BEFORE = re.compile(r"\b(?:killed|killing|slaughtered|slaughtering|massacred|massacring|murdered|murdering|"
+                                 r"shot\s+dead|wiped\s+out|executed|executing)\s+$", _I)
+_FAMILY_VERB_AFTER = re.compile(r"\s+(?:was|were|has\s+been|have\s+been|had\s+been)\s+(?:\w+ly\s+)?(?:killed|murdered|"
+                                r"slain|massacred|shot\s+dead|wiped\s+out|found\s+dead|executed)\b|\s+(?:died|perished)\b", _I)
+
+
+def families(st) -> None:
+    """"slaughtered a family of seven", "a family of five was killed": as many as the family counts."""
+    if "family" not in st.low:
+        return
+    for m in _FAMILY.finditer(st.text):
+        q = next(iter(find_quantities(m.group("n"), st.lang)), None)
+        if q is None or q.value is None or q.value < 2 or not st.free(m.start(), m.end()):
+            continue
+        before = _FAMILY_VERB_BEFORE.search(st.text, max(0, m.start() - 30), m.start())
+        after = _FAMILY_VERB_AFTER.match(st.text, m.end())
+        if before or after:
+            start = before.start() if before else m.start()
+            end = after.end() if after else m.end()
+            st.add("killed", start, end, q.value, q.value, q.value, used=(start, end))
+
+
 def propose(st) -> None:
     """Every pattern of this module, most specific first."""
+    families(st)
     rising_tolls(st)
     aged_singulars(st)
     long_subjects(st)

@@ -271,3 +271,16 @@ def test_a_count_of_people_then_where_they_were_before_the_verb():
     text = ("Six civilians on the Pakistani side in the Nikial and Jandrot areas had been killed by shelling "
             "on Monday, and eight injured.")
     assert _toll(text)[0] == 6
+
+
+def test_a_family_of_seven_counts_seven_and_one_family_is_not_one_person():
+    assert _toll("An armed gang slaughtered a family of seven celebrating Christmas in the village.")[0] == 7
+    assert _toll("A family of five was killed when the shell hit their house.")[0] == 5
+    assert _toll("Up to 16 civilians from one family were killed early on Sunday in air strikes.")[0] == 16
+    assert _toll("One family member was killed.")[0] == 1
+    assert _toll("He is survived by a family of four.") is None
+
+
+def test_an_aside_about_who_they_were_does_not_hide_the_count():
+    text = "12 women and children, all related, were killed in a Sunday airstrike. Ten of those killed were children."
+    assert _toll(text)[0] == 12
