@@ -150,7 +150,7 @@ def _noun_len(sentence: str, at: int) -> int:
 
 # --- a long subject before the verb: "Seven employees of popular Afghan TV channel TOLO were killed"
 _LONG_VERB = {
-    "en": re.compile(r"\s+(?:were|have\s+been|had\s+been|are|got)\s+(?:(?:\w+ly|yesterday|also|so\s+far|feared|"
+    "en": re.compile(r"\s+(?:were|have\s+been|had\s+been|are|got)\s+(?:(?:\w+ly|yesterday|also|so\s+far|feared|confirmed|"
                      r"on\s+\w+(?:\s+\[[^\]]*\])?)\s+){0,2}(?:among\s+(?:those|the)\s+)?(?P<cw>killed|dead|slain|murdered|executed|"
                      r"beheaded|shot\s+dead|gunned\s+down|massacred|(?:attacked|ambushed)\s+and\s+killed|wounded|injured|hurt)\b|\s+(?P<died>died|perished)\b", _I),
     "fr": re.compile(r"\s+(?:ont\s+été|sont|avaient\s+été)\s+(?:\w+ment\s+)?(?P<cw>tués|tuées|abattus|exécutés|massacrés|"
@@ -194,6 +194,7 @@ def long_subjects(st) -> None:
         if v is None:
             continue
         subject = _ASIDE.sub(" ", _COMMA_ASIDE.sub(" ", cut[:v.start()]))
+        subject = _without_parts(subject, q.value, lang)
         subject = _INCLUDING_TAIL.sub("", subject).rstrip(", ")
         total, used_end = q.value, q.end
         join = _AND_COUNT.search(subject)
@@ -205,6 +206,8 @@ def long_subjects(st) -> None:
             elif q2.start == q.end + join.end() and q2.value and q.qualifier == q2.qualifier == "exact":
                 total, used_end = q.value + q2.value, q2.end
                 subject = subject[:join.start()] + " " + subject[join.end() + (q2.end - q2.start):]
+        if _OF_THEM.match(subject):
+            continue  # "Five people, two of them children, were killed": the two are a part (the subset patterns)
         words = subject.split()
         # "six civilians on the Pakistani side in the Nikial and Jandrot areas had been killed": a people noun
         # first, then where they were, may run longer and name places joined by "and".
@@ -226,7 +229,24 @@ def long_subjects(st) -> None:
 
 _ASIDE = re.compile(r"\s*\[[^\]]*\]|\s*\([^)]*\)")
 # ", all related,", ", most of them vendors,", ", mostly women,": an aside about who they were.
-_COMMA_ASIDE = re.compile(r",\s+(?:all|mostly|most\s+of\s+them|many\s+of\s+them|among\s+them)\s+[^,;]{1,40},", _I)
+_COMMA_ASIDE = re.compile(r",\s+(?:all|mostly|most\s+of\s+them|many\s+of\s+them|among\s+them|[\w-]+\s+of\s+(?:them|whom)|"
+                          r"dont)\s+[^,;]{1,40},", _I)
+_OF_THEM = re.compile(r"\s*(?:of\s+(?:them|whom|those)|d['’]entre\s+(?:eux|elles)|parmi\s+(?:eux|elles))\b", _I)
+_PARTS = re.compile(r",\s+(?P<parts>[^,;]{3,80}),")
+
+
+def _without_parts(subject: str, value: int, lang: str) -> str:
+    """"Six people, two Turkish nationals and four Somalis, were killed": the parts between commas
+    add up to the count, so they are its breakdown, not a new subject."""
+    m = _PARTS.search(subject)
+    if m is None:
+        return subject
+    parts = [p.value for p in find_quantities(m.group("parts"), lang) if p.value is not None and not p.vague]
+    if len(parts) >= 2 and sum(parts) == value:
+        return subject[:m.start()] + " " + subject[m.end():]
+    return subject
+
+
 _AND_PERSON = re.compile(r"\b(?:and|et)\s+(?:\w+\s+)?(?:a|an|the|his|her|their|one|two|three|four|five|"
                          r"several|other|others|un|une|des|les|deux|trois)\b", _I)
 _INCLUDING_TAIL = re.compile(r"\s+(?:including|among\s+them|dont)\s.*$", _I)

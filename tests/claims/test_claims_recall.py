@@ -284,3 +284,9 @@ def test_a_family_of_seven_counts_seven_and_one_family_is_not_one_person():
 def test_an_aside_about_who_they_were_does_not_hide_the_count():
     text = "12 women and children, all related, were killed in a Sunday airstrike. Ten of those killed were children."
     assert _toll(text)[0] == 12
+
+
+def test_a_count_then_its_breakdown_between_commas_is_the_count():
+    assert _toll("Six people, two Turkish nationals and four Somalis, were confirmed killed in Mogadishu.")[0] == 6
+    assert _toll("Five people, two of them children, were killed.")[0] == 5
+    assert _toll("Cinq personnes, dont deux enfants, ont été tuées.", "fr")[0] == 5
