@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 
 def alt(words) -> str:
@@ -359,6 +360,10 @@ _WHO_ORDER = {who: i for i, who in enumerate(WHO)}
 _TOKEN = re.compile(r"\w+")
 
 
+_PAIR_FIRST = {w.split()[0] for w in WHO_WORDS if " " in w}
+
+
+@lru_cache(maxsize=1024)
 def who_of(text: str) -> str | None:
     """The class of people a phrase counts (civilians, soldiers, police, attackers), if it says:
     the first word (or two) naming one, as WHO_RE.search would find it, by dictionary look-up."""
@@ -366,7 +371,7 @@ def who_of(text: str) -> str | None:
     for i, t in enumerate(tokens):
         word = t.group(0).lower()
         found = WHO_WORDS.get(word)
-        if i + 1 < len(tokens):
+        if i + 1 < len(tokens) and word in _PAIR_FIRST:
             nxt = tokens[i + 1]
             if text[t.end():nxt.start()].isspace():
                 pair = WHO_WORDS.get(f"{word} {nxt.group(0).lower()}")

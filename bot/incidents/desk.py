@@ -18,6 +18,7 @@ from bot.incidents.figures import Figure
 from bot.incidents.toll_model import Toll
 from bot.incidents.toll_cache import TollCache
 from bot.incidents.digest_setting import digest_setting
+from bot.incidents.suggestion_queue import current_suggestions
 from db import from_iso, ledger as ledger_queries
 from db.audit import audit
 from db.connection import writing
@@ -312,9 +313,8 @@ class Desk:
                 "name": incident.name, "incident_id": incident_id, "channel": channel, "thread_ts": thread_ts}
 
     def home_data(self, *, feeds: bool = False) -> dict:
-        """What the App Home shows, as plain data: each tracked incident with its leading killed figure
-        and its last change, newest change first; with feeds=True (admins), every feed's health,
-        failing and stale feeds first."""
+        """What the App Home shows, as plain data: each tracked incident with its leading killed figure and its
+        last change, newest change first; the suggestions; with feeds=True (admins), every feed's health."""
         from dataclasses import asdict
 
         from bot.incidents.figures import source_words
@@ -336,7 +336,10 @@ class Desk:
         if feeds:
             health = [asdict(h) for h in feed_health(self.db)]
             health.sort(key=lambda h: (not h["consecutive_failures"], not h["stale"], not h["enabled"], h["id"]))
-        return {"incidents": rows, "feeds": health}
+        suggestions = [{"name": s.name, "place": s.place, "first_seen": s.first_seen, "outlets": len(s.outlets),
+                        "figures": s.figures[:3], "track_line": s.track_line, "keywords": s.keywords,
+                        "since": s.first_seen.date().isoformat()} for s in current_suggestions(self.db)]
+        return {"incidents": rows, "feeds": health, "suggestions": suggestions}
 
     def digest(self, channel: str, *, at: datetime, hours: int = 24, feeds: bool = False) -> dict:
         """One channel's digest as plain data: each of its incidents with changes in the `hours` before
@@ -392,9 +395,6 @@ class Desk:
     def suggest(self, at: datetime | str | None = None) -> str:
         """Emerging incidents at `at` (default now): untracked events that burst (bot/incidents/suggestions.py)."""
         from bot.incidents import suggestions as sg
-        from db.items import items_with_matched_flag
 
         at = sg.parse_at(at)
-        since, until = sg.window(at)
-        rows = items_with_matched_flag(self.db, since=since, until=until)
-        return sg.render_suggestions(sg.suggest(sg.from_rows(rows), at), at)
+        return sg.render_suggestions(current_suggestions(self.db, at), at)

@@ -1,5 +1,6 @@
 """The App Home tab: the incidents tracked with their leading killed figure and last change, buttons
-for toll and chart and Track; for admins, feed health (failing and stale feeds first).
+for toll and chart and Track; the emerging incidents nobody tracks yet (suggestions); for admins, feed
+health (failing and stale feeds first).
 
 `home_view` is pure (the desk's home data in, a `home` view dict out); `register` publishes it when an
 editor opens the tab (never on a poll), and answers its Toll button with the toll in a modal.
@@ -14,11 +15,13 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject, PlainTe
 from bot.incidents.render import when
 from bot.slack.blocks import SECTION_LIMIT, chart_button, clip, escape, link, reply_blocks
 from bot.slack.messages import with_blocks
+from bot.slack.suggestion_post import TRACK_SUGGESTION, button_value
 
 HOME_TOLL = "home_toll"  # value: slug; the toll opens in a modal
 HOME_TRACK = "home_track"  # opens the Track modal
 MAX_INCIDENTS = 30  # three blocks each, under a view's 100 blocks with the feeds below
 MAX_FEED_LINES = 40
+MAX_SUGGESTIONS = 5
 
 
 def channel_ref(channel: str | None) -> str:
@@ -38,6 +41,14 @@ def incident_line(row: dict) -> str:
     change = f"last change {when(row['updated'])}" if row.get("updated") else "no figure yet"
     return (f"*{escape(row['name'])}* (`{escape(row['slug'])}`) · {channel_ref(row.get('channel'))}\n"
             f"{figure} · {change}")
+
+
+def suggestion_line(s: dict) -> str:
+    """One emerging incident: name, place, first seen, outlets, figures, and the line to type."""
+    where = f" in {escape(s['place'])}" if s.get("place") else ""
+    figures = f" · {escape(', '.join(s['figures']))}" if s.get("figures") else " · no figure yet"
+    return (f"*{escape(s['name'])}*{where} · first seen {when(s['first_seen'])} · {s['outlets']} outlets{figures}\n"
+            f"`{escape(s['track_line'])}`")
 
 
 def feed_line(feed: dict) -> str:
@@ -74,6 +85,13 @@ def home_view(data: dict, *, is_admin: bool) -> dict:
     if not incidents:
         blocks.append(SectionBlock(block_id="no_incidents", text=MarkdownTextObject(
             text="Nothing tracked yet. `/incident track Name keywords: … since: … channel: #desk`")))
+    suggestions = data.get("suggestions") or []
+    if suggestions:
+        blocks += [DividerBlock(), HeaderBlock(text=PlainTextObject(text="Emerging, not tracked yet"))]
+        for n, s in enumerate(suggestions[:MAX_SUGGESTIONS]):
+            blocks.append(SectionBlock(block_id=f"suggestion_{n}", text=MarkdownTextObject(
+                text=clip(suggestion_line(s), SECTION_LIMIT)), accessory=ButtonElement(
+                    text="Track", action_id=TRACK_SUGGESTION, value=button_value(s))))
     feeds = data.get("feeds")
     if is_admin and feeds is not None:
         blocks += [DividerBlock(), HeaderBlock(text=PlainTextObject(text="Feeds (admins)"))]

@@ -99,3 +99,23 @@ def test_home_toll_opens_a_modal_and_home_chart_posts_and_tells_by_dm(running, c
     (dm,) = slack.messages(slack.dm(EDITOR).id)
     assert "Posted the chart of Bamako attacks" in dm["text"]
     assert slack.uploads["F000000001"]["data"].startswith(PNG_SIGNATURE)
+
+
+def test_emerging_incidents_show_on_home_with_a_prefilled_track_button():
+    from datetime import datetime, timezone
+
+    from bot.slack.home import home_view
+    from bot.slack.suggestion_post import TRACK_SUGGESTION, prefill
+
+    suggestion = {"name": "Zorvath Kessaly", "place": "Kessaly", "first_seen": datetime(2031, 3, 4, 6, tzinfo=timezone.utc),
+                  "outlets": 3, "figures": ["at least 14 killed (Wire One)"], "keywords": ["zorvath", "kessaly"],
+                  "since": "2031-03-04", "track_line": "/incident track Zorvath Kessaly keywords: zorvath since: 2031-03-04"}
+    view = home_view({"incidents": [], "feeds": None, "suggestions": [suggestion]}, is_admin=False)
+    assert view_problems(view, home=True) == []
+    assert "Emerging, not tracked yet" in texts(view) and "at least 14 killed" in texts(view)
+    button = next(b["accessory"] for b in view["blocks"] if b.get("block_id") == "suggestion_0")
+    assert button["action_id"] == TRACK_SUGGESTION
+    values = prefill(button["value"])
+    assert values["name"] == "Zorvath Kessaly" and values["keywords"] == "zorvath, kessaly"
+    assert values["since"].isoformat() == "2031-03-04"
+    assert "Emerging" not in texts(home_view({"incidents": [], "feeds": None, "suggestions": []}, is_admin=False))
