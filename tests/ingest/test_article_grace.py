@@ -121,3 +121,41 @@ def test_the_ingest_worker_reads_pages_as_this_process_would(settings):
         assert worker.read_page(b"<html><body><p>Subscribe.</p></body></html>", url=None, title=None) is None
     finally:
         worker.close()
+
+
+def test_the_running_bot_alerts_a_full_text_story_once_with_the_articles_figure(settings, server):
+    """`run` in console mode: the poll's own processing leaves the item waiting; the page is fetched (its
+    text read in the ingest worker) and the backlog step processes it once, from the article."""
+    import threading
+    from email.utils import format_datetime
+
+    from bot.config import SlackSettings
+    from bot.service import run
+    from db import open_database
+
+    server.routes["/a"] = Response(ARTICLE, content_type=HTML)
+    feed_id = "wire4"  # polled within 1 s of start (bot/ingest/scheduler.py phase_seconds)
+    settings.feeds_path.write_text(f"feeds:\n  - id: {feed_id}\n    url: {server.url('/wire.xml')}\n"
+                                   "    interval: 10m\n    full_text: true\n")
+    db = open_database(settings.db_path)
+    insert_incident(db, Incident(slug="mopti", name="Mopti attack", since=date(2024, 9, 1), keywords=("Mopti",),
+                                 places=("Mopti",)))
+    published = datetime.now(timezone.utc) + timedelta(seconds=2)  # after the incident was tracked: news
+    server.routes["/wire.xml"] = Response(rss({**story(server, "/a", "a1", SUMMARY),
+                                               "pubDate": format_datetime(published, usegmt=True)}))
+    stop = threading.Event()
+    bot = threading.Thread(target=run, args=(db, settings, SlackSettings()), daemon=True,
+                           kwargs={"stop": stop, "console": lambda result, ids: None})
+    bot.start()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not any(kind == "toll_change" for kind, _ in alerts(db)):
+            time.sleep(0.5)
+        time.sleep(6)  # a further backlog step: nothing more comes
+    finally:
+        stop.set()
+        bot.join(timeout=60)
+    sent = alerts(db)
+    db.close()
+    assert [kind for kind, _ in sent] == ["story", "toll_change"], sent
+    assert "12" in sent[1][1] and "5" not in sent[1][1].replace("12", ""), sent
