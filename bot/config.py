@@ -42,6 +42,9 @@ class Settings:
     # burst of new items never hammers a publisher's site. Tests set 0.
     article_host_delay: float = 1.0
     article_batch: int = 50  # pages one background step fetches at most
+    # A full_text feed's new or revised item is not processed (no match, no alert) while its page is
+    # pending, for at most this long: one alert from the article, not a summary's then the article's.
+    article_grace_seconds: float = 120.0
 
 
 def load_settings(*, db: str | None = None, feeds: str | None = None, environ=None) -> Settings:

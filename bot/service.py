@@ -43,7 +43,8 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
         deps = Deps(db=db, desk=desk, settings=settings, slack=slack, sender=sender)
         app = build_app(deps, client=client, signing_secret=slack.signing_secret if slack.mode == "http" else None)
     send_lock = threading.Lock()  # one drain at a time (polls finish on several threads)
-    worker = IngestWorker(settings.db_path)  # parsing, matching and reading figures: off this process
+    # Parsing, matching, reading figures and article pages' text: off this process.
+    worker = IngestWorker(settings.db_path, article_grace=settings.article_grace_seconds)
 
     def after_poll(result: PollResult) -> None:
         if console:
@@ -108,7 +109,7 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
             # Pages of full_text feeds' new and revised items, a bounded step at a time; an item whose
             # page arrives is processed again by drain_backlog, its figures read from the article.
             done = fetch_pending_articles(db, http, settings, limit=settings.article_batch,
-                                          deadline=time.monotonic() + ARTICLES_STEP_SECONDS)
+                                          deadline=time.monotonic() + ARTICLES_STEP_SECONDS, read=worker.read_page)
             if done.fetched or done.failed:
                 logger.info("article pages: %d read, %d failed, %d left for later", done.fetched, done.failed,
                             done.deferred)

@@ -168,11 +168,19 @@ def load_item(db, item_id: int) -> Item | None:
                 outlet=row["outlet"])
 
 
-def unprocessed_item_ids(db, *, limit: int) -> list[int]:
-    """Items not processed yet (new, or revised since), oldest first."""
+# An item of a full_text feed whose page is still pending, seen (or revised) after a cutoff, waits.
+_WAITING = (" and not (article_status = 'pending' and coalesce(updated_at, first_seen_at) > ?"
+            " and feed_id in (select id from feeds where full_text = 1 and removed_at is null))")
+
+
+def unprocessed_item_ids(db, *, limit: int, waiting_after: str | None = None) -> list[int]:
+    """Items not processed yet (new, or revised since), oldest first; with `waiting_after` (an ISO
+    time), not those whose article page is pending and which were seen or revised after it."""
+    waiting, params = (_WAITING, [waiting_after]) if waiting_after else ("", [])
     with db.lock:
         return [row[0] for row in db.execute(
-            "select id from items where processed_at is null order by published, id limit ?", [limit]).fetchall()]
+            f"select id from items where processed_at is null{waiting} order by published, id limit ?",
+            [*params, limit]).fetchall()]
 
 
 def item_state(db, item_id: int) -> tuple[int, int, bool, str]:
@@ -223,9 +231,11 @@ def quarantine_item(db, item_id: int, *, error: str, at: str) -> None:
     db.execute("update items set processed_at = ?, process_error = ? where id = ?", [at, error[:500], item_id])
 
 
-def count_unprocessed(db) -> int:
+def count_unprocessed(db, *, waiting_after: str | None = None) -> int:
+    """How many unprocessed_item_ids() would give without a limit."""
+    waiting, params = (_WAITING, [waiting_after]) if waiting_after else ("", [])
     with db.lock:
-        return db.execute("select count(*) from items where processed_at is null").fetchone()[0]
+        return db.execute(f"select count(*) from items where processed_at is null{waiting}", params).fetchone()[0]
 
 
 def item_by_link(db, links: list[str]) -> dict | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from bot.claims import extract_claims
@@ -17,7 +18,7 @@ from bot.incidents.matching import Matcher
 from bot.models import Claim, Incident, Item
 from bot.incidents.toll_events import TollEvent, story_event, toll_events
 from bot.incidents.toll_cache import TollCache
-from db import utc_now_iso, writing
+from db import to_iso, utc_now_iso, writing
 from db.articles import article_text
 from db.incidents import active_incidents, incidents_version, tracked_times
 from db.items import (count_unprocessed, item_state, load_item, mark_processed, quarantine_item,
@@ -43,8 +44,10 @@ class ProcessOutcome:
 class IncidentProcessor:
     """Holds the matcher for the active incidents; rebuilt when incidents change."""
 
-    def __init__(self, db, *, extract: Extractor = extract_claims):
-        self.db, self.extract = db, extract
+    def __init__(self, db, *, extract: Extractor = extract_claims, article_grace: float = 0.0):
+        """`article_grace`: seconds an item of a full_text feed waits for its page before it is processed
+        with its summary (0: not at all, for callers that fetched the pages first, like `poll --once`)."""
+        self.db, self.extract, self.article_grace = db, extract, article_grace
         self._incidents: dict[int, Incident] = {}
         self._matcher: Matcher | None = None
         self._version = None
@@ -70,17 +73,24 @@ class IncidentProcessor:
         self._matcher = Matcher(list(self._incidents.values()))
         self._ids = {incident.slug: incident_id for incident_id, incident in self._incidents.items()}
 
-    def process_pending(self, *, limit: int | None = None,
-                        on_progress: Callable[[int, int], None] | None = None) -> ProcessOutcome:
+    def process_pending(self, *, limit: int | None = None, on_progress: Callable[[int, int], None] | None = None,
+                        now: datetime | None = None) -> ProcessOutcome:
         """Process items not processed yet (new, or revised since), oldest first, in batches of BATCH:
         all of them, or at most `limit` (the rest is left for the next call). `on_progress(done, left)`
-        after each batch. An item that fails is set aside with its error; the others go on."""
+        after each batch. An item that fails is set aside with its error; the others go on.
+
+        An item whose article page is pending waits until the page is read or failed, or until
+        `article_grace` seconds after it was seen (`now`: the clock, UTC); then its summary is read, and
+        a page read later processes it again (its match is known by then: no second story alert)."""
         outcome = ProcessOutcome()
-        total = count_unprocessed(self.db)
+        waiting_after = None
+        if self.article_grace > 0:
+            waiting_after = to_iso((now or datetime.now(timezone.utc)) - timedelta(seconds=self.article_grace))
+        total = count_unprocessed(self.db, waiting_after=waiting_after)
         wanted = total if limit is None else min(limit, total)
         # Bounded: every item handled is either processed or set aside, so none comes back in this call.
         for _ in range(wanted // BATCH + 2):
-            ids = unprocessed_item_ids(self.db, limit=min(BATCH, wanted - outcome.items))
+            ids = unprocessed_item_ids(self.db, limit=min(BATCH, wanted - outcome.items), waiting_after=waiting_after)
             if not ids:
                 break
             for item_id in ids:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Callable
 
 import httpx
 
@@ -27,6 +29,9 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5  # a page whose host keeps asking us to wait is given up on after this many tries
 ONCE_LIMIT = 5_000  # pages `poll --once` fetches before it exits, at most
 ONCE_SECONDS = 600  # and for at most this long; what is left waits for the next run
+# body, url=, title= -> the article's text or None: page_text.main_text here (poll --once, tests), or
+# IngestWorker.read_page in the running bot, so that trafilatura's CPU work is off the Slack process.
+PageReader = Callable[..., "str | None"]
 
 
 @dataclass
@@ -44,8 +49,10 @@ class ArticleRound:
 
 
 def fetch_pending_articles(db, client: httpx.Client, settings: Settings, *, limit: int, deadline: float,
-                           politeness: polite.Politeness | None = None) -> ArticleRound:
-    """Fetch up to `limit` pending pages, one request at a time per host, hosts in parallel.
+                           politeness: polite.Politeness | None = None,
+                           read: PageReader = main_text) -> ArticleRound:
+    """Fetch up to `limit` pending pages, one request at a time per host, hosts in parallel; `read`
+    gives each page's main text.
 
     `deadline` is a time.monotonic() moment: no request starts after it (one running may take up to
     the fetch's total timeout more)."""
@@ -58,20 +65,20 @@ def fetch_pending_articles(db, client: httpx.Client, settings: Settings, *, limi
         return outcome
     workers = max(1, min(settings.max_concurrent_fetches, len(by_host)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="articles") as pool:
-        rounds = [pool.submit(_host_round, db, client, settings, pages, deadline=deadline, politeness=politeness)
-                  for pages in by_host.values()]
+        rounds = [pool.submit(_host_round, db, client, settings, pages, deadline=deadline, politeness=politeness,
+                              read=read) for pages in by_host.values()]
         for future in rounds:
             outcome.add(future.result())
     return outcome
 
 
 def _host_round(db, client, settings: Settings, pages: list[PendingPage], *, deadline: float,
-                politeness: polite.Politeness) -> ArticleRound:
+                politeness: polite.Politeness, read: PageReader) -> ArticleRound:
     """One host's pages, one after the other (the gate also keeps other rounds off this host)."""
     outcome = ArticleRound()
     for page in pages:
         try:
-            kind = _one_page(db, client, settings, page, deadline=deadline, politeness=politeness)
+            kind = _one_page(db, client, settings, page, deadline=deadline, politeness=politeness, read=read)
         except Exception:  # one page's bug never stops the others; it stays pending for a later round
             logger.exception("article page failed", extra={"item_id": page.item_id})
             kind = "deferred"
@@ -80,7 +87,7 @@ def _host_round(db, client, settings: Settings, pages: list[PendingPage], *, dea
 
 
 def _one_page(db, client, settings: Settings, page: PendingPage, *, deadline: float,
-              politeness: polite.Politeness) -> str:
+              politeness: polite.Politeness, read: PageReader) -> str:
     """fetched | failed | deferred, with the item's article columns written."""
     refuse_private = page.origin == "slack" and not settings.allow_private_feed_urls
     if problem := url_problem(page.link, refuse_private=refuse_private):
@@ -109,7 +116,11 @@ def _one_page(db, client, settings: Settings, page: PendingPage, *, deadline: fl
         record_failure(db, page.item_id, f"not a web page ({result.headers.get('content-type')})")
         return "failed"
     # CPU work, but bounded: the body is under the size cap, and trafilatura reads it in one pass.
-    text = main_text(result.body, url=result.final_url or page.link, title=item_title(db, page.item_id))
+    try:
+        text = read(result.body, url=result.final_url or page.link, title=item_title(db, page.item_id))
+    except BrokenProcessPool:  # the reader process died on this page: not tried again (it might again)
+        record_failure(db, page.item_id, "page reader crashed")
+        return "failed"
     if text is None:
         record_failure(db, page.item_id, "no article text")
         return "failed"

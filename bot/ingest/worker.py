@@ -3,7 +3,8 @@
 Parsing feeds, matching items and reading figures is CPU work. Python runs one thread at a
 time, so doing it in the process that answers Slack would delay every acknowledgement; here it
 runs in one child process, which is also the only writer of items, claims and alerts. Fetching
-(waiting on the network) stays in the main process's threads.
+(waiting on the network) stays in the main process's threads; the main text of article pages
+(trafilatura) is read here too (`read_page`), the fetch threads waiting for it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ _processor = None
 PER_POLL = 2_000  # items a poll processes before handing back; the rest drains in the background
 
 
-def _start(db_path: str) -> None:
+def _start(db_path: str, article_grace: float = 0.0) -> None:
     """In the child: open the database once; let the parent decide when to stop."""
     global _db, _processor
     become_background()  # SIGTERM goes to the parent, which finishes running polls before closing us
@@ -32,7 +33,7 @@ def _start(db_path: str) -> None:
     from db import open_database
 
     _db = open_database(db_path, migrate=False)
-    _processor = IncidentProcessor(_db)
+    _processor = IncidentProcessor(_db, article_grace=article_grace)
 
 
 def _ingest_and_process(feed, row, fetched, state, started, now, settings) -> PollResult:
@@ -53,6 +54,13 @@ def _process_pending(limit: int | None) -> tuple[list[int], int]:
     return outcome.alerts, outcome.remaining
 
 
+def _read_page(body: bytes, url: str | None, title: str | None) -> str | None:
+    """In the child: an article page's main text (trafilatura: CPU work, imported here on first use)."""
+    from bot.ingest.page_text import main_text
+
+    return main_text(body, url=url, title=title)
+
+
 def _queue_suggestions(channel: str, at) -> list[int]:
     """In the child: queue the new emerging incidents for the desk channel (bounded: suggest's window)."""
     from bot.incidents import queue_suggestions
@@ -63,8 +71,9 @@ def _queue_suggestions(channel: str, at) -> list[int]:
 class IngestWorker:
     """Callable as poll_feed's `ingest`: hands the work to the child process and waits for it."""
 
-    def __init__(self, db_path):
-        self._child = Child(_start, str(db_path))
+    def __init__(self, db_path, *, article_grace: float = 0.0):
+        """`article_grace`: Settings.article_grace_seconds (how long an item waits for its page)."""
+        self._child = Child(_start, str(db_path), article_grace)
 
     def __call__(self, db, feed, row, fetched, state, *, started, now, settings, rng=None) -> PollResult:
         try:
@@ -79,6 +88,12 @@ class IngestWorker:
         """Process what is stored but not processed yet (all, or at most `limit`): the alerts queued
         and how many items are left."""
         return self._child.run(_process_pending, limit)
+
+    def read_page(self, body: bytes, *, url: str | None = None, title: str | None = None) -> str | None:
+        """page_text.main_text, in the child, so that trafilatura never holds the Slack process's
+        interpreter lock. One page at a time (the child runs one call at a time); pages are under the
+        fetch size cap. BrokenProcessPool when the child died on it (a fresh one serves the next call)."""
+        return self._child.run(_read_page, body, url, title)
 
     def queue_suggestions(self, *, channel: str, at=None) -> list[int]:
         """The new suggestions queued for `channel` (bot/incidents/suggestion_queue.py), in the child."""
