@@ -17,12 +17,17 @@ def number(claim) -> int:
     return 0 if claim is None or claim.value is None else claim.value
 
 
-def predict(cases: list[dict], how: str | None = None) -> list[dict]:
+def predict(cases: list[dict], how: str | None = None, *, civilians: bool = False) -> list[dict]:
     """{"killed": int, "injured": int, "killed_claim": Claim|None, ...} for every case, in order.
-    how: None = the toll as shipped; "rules" / "model" = that decision layer alone."""
+    how: None = the toll as shipped; "rules" / "model" = that decision layer alone. civilians: the
+    killed figure is the toll's civilian part where the text gives one (what WAD counts)."""
+    from bot.claims.civilians import civilians_killed
+
     out = []
     for c in cases:
         t = text_toll(c["text"], c.get("lang"), how)
+        if civilians:
+            t = dict(t, killed=civilians_killed(c["text"], c.get("lang")) or t["killed"])
         out.append({m: number(t[m]) for m in METRICS} | {f"{m}_claim": t[m] for m in METRICS})
     return out
 

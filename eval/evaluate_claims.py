@@ -202,6 +202,8 @@ def split_report(n_errors: int = 0) -> None:
             for how in ("rules", "model"):
                 print(_row(f"{part_name} {how}", S.score(part, S.predict(part, how))))
             print(_row(f"{part_name} SHIPPED", S.score(part, preds if part is tune else None)))
+            if name == "wad":  # WAD counts civilians only: the toll's civilian part where the text gives it
+                print(_row(f"{part_name} civilians", S.score(part, S.predict(part, civilians=True))))
         r = S.candidate_recall(tune)
         print(f"  {'':9s} candidate recall on the tuned-on part (label among the figures proposed): "
               f"killed {_fmt(r['killed']['recall'])} (n={r['killed']['n']})   "

@@ -6,6 +6,7 @@ from dataclasses import fields
 
 from bot.models import Claim
 
+from .civilians import civilian_part
 from .decision import decide
 from .extract import mentions
 from .text_toll import toll_from_mentions
@@ -25,11 +26,14 @@ def _toll_dict(claim: Claim | None) -> dict | None:
 
 
 def record(item_id, text: str, lang: str | None = None) -> dict:
-    """{"id", "claims": [...], "toll": {"killed": {...}|None, "injured": {...}|None}} for one text."""
+    """{"id", "claims": [...], "toll": {"killed", "injured", "killed_civilians": {...}|None}} for one text."""
     ms = mentions(text, lang)
     toll = decide(ms, toll_from_mentions(ms, text), text, lang)
+    civilians = civilian_part(ms, toll["killed"], text, lang or "en")
     return {
         "id": item_id,
         "claims": [claim_dict(m.claim) for m in ms],
-        "toll": {"killed": _toll_dict(toll["killed"]), "injured": _toll_dict(toll["injured"])},
+        # killed_civilians (added field): the civilians among the killed, where the text says which they were.
+        "toll": {"killed": _toll_dict(toll["killed"]), "injured": _toll_dict(toll["injured"]),
+                 "killed_civilians": _toll_dict(civilians)},
     }

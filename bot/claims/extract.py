@@ -13,6 +13,7 @@ from bot.models import Claim
 from . import patterns as P
 from .distractors import distractor_class
 from .figures import figure_after_or_before, noun_run
+from .headlines import headlines
 from .implicit import full_name_known, group_count, reduced_metric, subject_before
 from .lang import detect_lang
 from .lexicon import who_of
@@ -135,19 +136,28 @@ def _passive_and_intransitive(st: _Sentence, has_join: bool) -> None:
 def _active_groups(st: _Sentence) -> None:
     """"killing his five young children as well as his wife" is 6."""
     for m in P.GROUP_ACTIVE[st.lang].finditer(st.text):
-        if _VERB_NEXT.match(st.text, m.end()):
+        grp, end = m.group("grp"), m.end()
+        nxt = _VERB_NEXT.match(st.text, end)
+        if nxt and nxt.group(1) is not None:
+            # "killing four soldiers and five civilians, the official told AFP": the last item speaks.
+            last = _LAST_ITEM.search(grp)
+            if last is None or not _LAST_ITEM.search(grp[:last.start()] + " "):
+                continue
+            grp, end = grp[:last.start()], m.start("grp") + last.start()
+        elif nxt:
             continue  # "shot the customer and both suspects fled": the last "item" starts a new clause
-        total = group_count(m.group("grp"), st.lang)
-        if total is None or not st.free(m.start(), m.end()) or _negated(st.text, m.start()):
+        total = group_count(grp, st.lang)
+        if total is None or not st.free(m.start(), end) or _negated(st.text, m.start()):
             continue
         metric = P.ACTIVE_METRIC[st.lang][P.norm(m.group("acv"))]
-        st.add(metric, m.start(), m.end(), total, total, total, who_text=m.group("grp"))
+        st.add(metric, m.start(), end, total, total, total, who_text=grp)
 
 
 # "killed 15 people, a police officer told AFP": the last "item" is the source.
 _VERB_NEXT = re.compile(r"\s+(?:fled|ran|escaped|drove|left|were|was|are|is|have|had|took|got|went|sont|ont|ont\s+fui|"
-                        r"told|said|says|added|confirmed|reported|a\s+déclaré|a\s+indiqué|a\s+affirmé)\b",
+                        r"(told|said|says|added|confirmed|reported|a\s+déclaré|a\s+indiqué|a\s+affirmé))\b",
                         re.IGNORECASE)
+_LAST_ITEM = re.compile(r"(?:\s*,\s*(?:and\s+|et\s+)?|\s+(?:and|et)\s+)[^,]*$", re.IGNORECASE)
 
 
 def _numbers(st: _Sentence) -> None:
@@ -238,30 +248,6 @@ def _left_and_found(st: _Sentence) -> None:
             st.add_one(metric, m.start("np"), m.end(), who_text=m.group("np"))
 
 
-_PROSE_AUX = {"was", "were", "has", "have", "been"}
-
-
-def _headlines(st: _Sentence) -> None:
-    """Telegraphic titles: "Man shot, killed on Detroit's west side", "after man shot inside"."""
-    sentence = st.text
-    candidates = [P.HEADLINE.match(sentence)] + (list(P.BARE.finditer(sentence)) if st.lang == "en" else [])
-    for m in candidates:
-        if not m or not st.free(m.start("np"), m.end()):
-            continue
-        rest = m.group("rest")
-        words = re.findall(r"[\w'’-]+", rest)
-        if not words or words[0].lower() in ("and", "et", "who", "qui", "says", "said", "was", "is", "has", "had"):
-            continue
-        if _PROSE_AUX.intersection(w.lower() for w in words):
-            continue  # "Muslim cleric working for ... was shot dead": prose, whose subject runs on
-        if P.HEAD_ACTIVE_REST.match(rest) or P.DET_BEFORE.search(sentence, 0, m.start("np")):
-            continue  # "A man shot his wife": the noun is the shooter, and this is prose, not a title
-        metric = ("killed" if P.HEAD_KILLED.search(rest) else "injured" if P.HEAD_INJURED.search(rest)
-                  else "shot" if P.HEAD_SHOT.search(rest) else None)
-        if metric:
-            st.add_one(metric, m.start("np"), m.end(), who_text=m.group("np"))
-
-
 def _implied_deaths(st: _Sentence) -> None:
     """Deaths said without a count: "a fatal shooting" (1), "a murder-suicide" (2); weak figures."""
     if st.lang == "en" and st.hints.isdisjoint(_DEATH_HINTS):
@@ -346,7 +332,7 @@ def sentence_mentions(sentence: str, offset: int, lang: str, context: str = "",
         _pronounced(st)
         _left_and_found(st)
     if offset < HEAD_CHARS:  # a feed item is its title, then its body
-        _headlines(st)
+        headlines(st)
     propose_late(st)
     _implied_deaths(st)
     if lang == "en":

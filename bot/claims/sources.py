@@ -91,7 +91,7 @@ INTRINSIC_WORDS = ("offici", "bilan", "chiffre", "other reports", "autres source
                     "médical", "security", "sécuritaire", "militar", "state ", "télévision", "army", "armée",
                     "government", "gouvernement")
 _TRAILING_AFTER = re.compile(
-    r"\s*(?:on\s+\w+|in\s+(?:a|an)\s+\w+(?:\s+\w+)?|last\s+\w+|today|yesterday|earlier|later|"
+    r"\s*(?:(?:to\s+)?(?:AFP|Reuters|AP|the\s+BBC|RFI|VOA|journalists|reporters)\s*(?=[.,;)]|$)|on\s+\w+|in\s+(?:a|an)\s+\w+(?:\s+\w+)?|last\s+\w+|today|yesterday|earlier|later|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)?"
     r"(?:\s+(?:morning|evening|night|afternoon|soir|matin))?\s*(?:[.,;)]|$)",
     re.IGNORECASE,

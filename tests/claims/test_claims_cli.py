@@ -41,7 +41,7 @@ def test_jsonl_writes_one_line_per_input_with_the_contract_fields():
     assert [r["id"] for r in records] == ["a", 2, 3]
     first = records[0]
     assert set(first) == {"id", "claims", "toll"}
-    assert set(first["toll"]) == {"killed", "injured"}
+    assert set(first["toll"]) == {"killed", "injured", "killed_civilians"}  # fields are added, never renamed
     killed = first["toll"]["killed"]
     # The contract's fields stay as they were; fields are only ever added (who, scope).
     assert {k: killed[k] for k in ("value", "low", "high", "qualifier", "source", "quote")} == {
@@ -50,7 +50,7 @@ def test_jsonl_writes_one_line_per_input_with_the_contract_fields():
     assert first["claims"][0]["scope"] == "event"
     assert first["claims"][0]["metric"] == "killed" and first["claims"][0]["start"] == 0
     assert records[1]["toll"]["killed"] is None  # the perpetrators' figure is never a toll
-    assert records[2] == {"id": 3, "claims": [], "toll": {"killed": None, "injured": None}}
+    assert records[2] == {"id": 3, "claims": [], "toll": {"killed": None, "injured": None, "killed_civilians": None}}
 
 
 def test_jsonl_vague_toll_has_null_value():

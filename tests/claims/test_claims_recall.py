@@ -290,3 +290,15 @@ def test_a_count_then_its_breakdown_between_commas_is_the_count():
     assert _toll("Six people, two Turkish nationals and four Somalis, were confirmed killed in Mogadishu.")[0] == 6
     assert _toll("Five people, two of them children, were killed.")[0] == 5
     assert _toll("Cinq personnes, dont deux enfants, ont été tuées.", "fr")[0] == 5
+
+
+def test_the_civilians_among_the_dead_when_the_text_says_which_they_were():
+    from bot.claims.civilians import civilians_killed
+
+    text = "A barrage of rockets rained down, killing four soldiers and five civilians, the official told AFP."
+    assert _toll(text)[0] == 9 and civilians_killed(text, "en").value == 5
+    assert civilians_killed("Gunmen stormed the base, leaving at least 10 people dead, including five civilians.").value == 5
+    assert civilians_killed("In Taiz, 11 civilians and a soldier were killed when rebels bombed the area.").value == 11
+    assert civilians_killed("Twelve Yemeni civilians have been killed in an air raid.").value == 12
+    assert civilians_killed("Seven people, including two women and two children, were killed.") is None
+    assert civilians_killed("Nearly 15 people including eight policemen were killed.") is None
