@@ -24,15 +24,13 @@ _REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 404: "Not Found", 40
 
 def callback_app(websub: WebSub):
     """A WSGI app answering /websub/<feed id> (404 for any other path)."""
-    limit = websub.settings.max_body_bytes
-
     def app(environ, start_response):
         path = environ.get("PATH_INFO") or ""
         method = environ.get("REQUEST_METHOD", "GET").upper()
         status, body = 404, b"not found"
         if path.startswith(PREFIX) and len(path) > len(PREFIX):
             feed_id = unquote(path[len(PREFIX):])
-            status, body, reason = _read(environ, limit) if method == "POST" else (0, b"", None)
+            status, body, reason = _read(environ, websub.settings.max_body_bytes) if method == "POST" else (0, b"", None)
             if reason:
                 logger.info("websub: refused a push to %s: %s", path[:100], reason)
             else:
