@@ -239,7 +239,7 @@ class WebSub:
         else:
             answer = Answer(405, b"GET or POST")
         if answer.log:
-            logger.info("websub: feed %s: %s", feed_id[:100], answer.log, extra={"feed_id": feed_id[:100]})
+            logger.info("websub: feed %r: %s", feed_id[:100], answer.log, extra={"feed_id": feed_id[:100]})
         return answer
 
     def _push(self, feed_id: str, row: dict | None, headers: dict[str, str], body: bytes, now: datetime) -> Answer:

@@ -32,7 +32,7 @@ def callback_app(websub: WebSub):
             feed_id = unquote(path[len(PREFIX):])
             status, body, reason = _read(environ, websub.settings.max_body_bytes) if method == "POST" else (0, b"", None)
             if reason:
-                logger.info("websub: refused a push to %s: %s", path[:100], reason)
+                logger.info("websub: refused a push to %r: %s", path[:100], reason)
             else:
                 params = dict(parse_qsl(environ.get("QUERY_STRING") or "", keep_blank_values=True)[:50])
                 headers = {"content-type": environ.get("CONTENT_TYPE") or "",

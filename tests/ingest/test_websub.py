@@ -343,3 +343,44 @@ def test_in_http_mode_the_slack_server_hands_websub_paths_to_the_callback(db, cl
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_public_url_setting():
+    from bot.config import load_settings
+
+    assert load_settings(environ={}).public_url is None
+    assert load_settings(environ={"INCIDENT_DESK_PUBLIC_URL": " https://desk.example/bot/ "}).public_url == \
+        "https://desk.example/bot"
+    for bad in ("desk.example", "ftp://desk.example", "https://desk.example/?a=1"):
+        with pytest.raises(ValueError, match="INCIDENT_DESK_PUBLIC_URL"):
+            load_settings(environ={"INCIDENT_DESK_PUBLIC_URL": bad})
+
+
+def test_the_running_bot_in_console_mode_serves_the_callback_on_its_port(db, settings, monkeypatch):
+    import functools
+    import socket
+
+    import bot.service
+    from bot.config import SlackSettings
+    from bot.service import run
+
+    monkeypatch.setattr(bot.service, "serve_callbacks", functools.partial(callback_server, host="127.0.0.1"))
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stop, started = threading.Event(), threading.Event()
+    thread = threading.Thread(target=run, args=(db, dataclasses.replace(settings, public_url="https://desk.example"),
+                                                SlackSettings(port=port)),
+                              kwargs={"stop": stop, "on_started": started.set}, daemon=True)
+    thread.start()
+    try:
+        assert started.wait(60)
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(base + "/healthz", timeout=5, trust_env=False).text == "ok"
+        assert httpx.get(base + "/websub/wire", params={"hub.mode": "subscribe", "hub.topic": "x",
+                                                        "hub.challenge": "c"}, timeout=5, trust_env=False).status_code == 404
+    finally:
+        stop.set()
+        thread.join(60)
+    assert not thread.is_alive()
