@@ -45,6 +45,9 @@ class Settings:
     # A full_text feed's new or revised item is not processed (no match, no alert) while its page is
     # pending, for at most this long: one alert from the article, not a summary's then the article's.
     article_grace_seconds: float = 120.0
+    # The bot's public base URL (https://desk.example.org): with it, feeds that advertise a WebSub
+    # hub are subscribed to, the hub pushing to <public_url>/websub/<feed id> (bot/ingest/websub.py).
+    public_url: str | None = None
 
 
 def load_settings(*, db: str | None = None, feeds: str | None = None, environ=None) -> Settings:
@@ -55,7 +58,20 @@ def load_settings(*, db: str | None = None, feeds: str | None = None, environ=No
         feeds_path=Path(feeds or env.get("INCIDENT_DESK_FEEDS") or DEFAULT_FEEDS),
         max_concurrent_fetches=int(env.get("INCIDENT_DESK_CONCURRENCY", 8)),
         allow_private_feed_urls=env_flag(env, "INCIDENT_DESK_ALLOW_PRIVATE_FEEDS"),
+        public_url=public_base_url(env.get("INCIDENT_DESK_PUBLIC_URL")),
     )
+
+
+def public_base_url(value: str | None) -> str | None:
+    """INCIDENT_DESK_PUBLIC_URL checked: an http(s) URL with a host, no query; without its trailing slash."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if problem := check_feed_url(value):
+        raise ValueError(f"INCIDENT_DESK_PUBLIC_URL: {problem}")
+    if "?" in value or "#" in value:
+        raise ValueError("INCIDENT_DESK_PUBLIC_URL: a base URL has no query or fragment")
+    return value.rstrip("/")
 
 
 def env_flag(env, name: str) -> bool:

@@ -16,6 +16,9 @@ from bot.ingest.articles import fetch_pending_articles
 from bot.ingest.fetch import make_client as make_http_client
 from bot.ingest.pipeline import PollResult
 from bot.ingest.scheduler import FeedScheduler
+from bot.ingest.websub import WebSub
+from bot.ingest.websub_http import callback_app
+from bot.ingest.websub_http import callback_server as serve_callbacks
 from bot.ingest.worker import IngestWorker
 
 logger = logging.getLogger(__name__)
@@ -25,6 +28,7 @@ BACKLOG_EVERY_SECONDS = 5  # unprocessed items drain in the background this ofte
 BACKLOG_BATCH = 2_000  # items per background step: the worker stays free for the next poll
 SUGGEST_EVERY_SECONDS = 60  # new emerging incidents are looked for this often (INCIDENT_DESK_SUGGEST_CHANNEL)
 ARTICLES_EVERY_SECONDS = 10  # full_text feeds: pending article pages are fetched this often
+WEBSUB_EVERY_SECONDS = 60  # WebSub subscriptions due (new hubs, renewals, retries) are asked for this often
 ARTICLES_STEP_SECONDS = 20  # for at most this long a step, so a shutdown never waits long for one
 
 
@@ -63,7 +67,17 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
             logger.info("slack: %s", report)
 
     with make_http_client(settings) as http:
-        scheduler = FeedScheduler(db, http, settings, on_poll=after_poll, ingest=worker)
+        websub = WebSub(db, http, settings, ingest=worker, on_push=after_poll) if settings.public_url else None
+        scheduler = FeedScheduler(db, http, settings, on_poll=after_poll, ingest=worker,
+                                  rests=websub.rests if websub else None)
+        callbacks = callback_server = None
+        if websub is not None:
+            # Hubs feeds advertise push to <public URL>/websub/<feed id>; subscriptions renewed here.
+            scheduler.scheduler.add_job(websub.renew_due, IntervalTrigger(seconds=WEBSUB_EVERY_SECONDS), id="websub",
+                                        replace_existing=True, max_instances=1, coalesce=True)
+            callbacks = callback_app(websub)
+            if slack.mode != "http":  # no Slack server to share: the callbacks get their own
+                callback_server = serve_callbacks(websub, port=slack.port)
         if sender is not None:
             scheduler.scheduler.add_job(drain, IntervalTrigger(seconds=SEND_EVERY_SECONDS), id="slack-sender",
                                         replace_existing=True, max_instances=1, coalesce=True)
@@ -122,11 +136,14 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
             if app is not None:
                 from bot.slack.app import serve
 
-                serve(app, slack, stop=stop)
+                serve(app, slack, stop=stop, websub=callbacks)
             else:
                 stop.wait()
         finally:
             logger.info("stopping: finishing running polls")
+            if callback_server is not None:
+                callback_server.shutdown()
+                callback_server.server_close()
             scheduler.shutdown()
             worker.close()
             if desk is not None:

@@ -260,3 +260,17 @@ def m014_digest_schedules(db):
     db["digest_schedules"].create({
         "channel": str, "at": str, "tz": str, "feeds": int, "origin": str, "set_by": str, "updated_at": str,
     }, pk="channel", defaults={"tz": "UTC", "feeds": 0, "origin": "file"})
+
+
+@migrations()
+def m015_websub(db):
+    # WebSub (bot/ingest/websub.py): the hub and self (topic) URLs a feed advertises, recorded when
+    # it is parsed, and the bot's subscription to that hub. `secret` signs the hub's pushes;
+    # `pending_since` is set while a subscribe request awaits the hub's verification of intent;
+    # `lease_expires_at` is when the verified subscription lapses (polling resumes then);
+    # `retry_at` is when a failed or unverified request may be sent again.
+    db["websub"].create({
+        "feed_id": str, "hub": str, "topic": str, "discovered_at": str, "secret": str, "callback": str,
+        "lease_seconds": int, "pending_since": str, "verified_at": str, "lease_expires_at": str,
+        "attempts": int, "retry_at": str, "last_error": str,
+    }, pk="feed_id", defaults={"attempts": 0})

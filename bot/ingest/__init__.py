@@ -1,7 +1,7 @@
 """Ingest: feeds in, items stored once. Fetching politely (and never inside the network for feeds
 added in Slack), parsing, one poll end to end in one transaction, many feeds at once, the
-scheduler, the ingest worker process, the feeds admins add from Slack, and the article pages of
-full_text feeds."""
+scheduler, the ingest worker process, the feeds admins add from Slack, the article pages of
+full_text feeds, and WebSub pushes from the hubs feeds advertise."""
 
 from bot.wing import public_names
 
@@ -13,6 +13,7 @@ _EXPORTS = {
     "FeedAdminError": "feed_admin", "add_feed": "feed_admin", "list_feeds_text": "feed_admin",
     "parse_add_args": "feed_admin", "set_feed_state": "feed_admin", "test_feed": "feed_admin",
     "export_slack_feeds": "feed_admin", "run_feeds_command": "feed_admin", "FEEDS_USAGE": "feed_admin",
+    "WebSub": "websub", "callback_app": "websub_http", "callback_server": "websub_http",
     "fetch_pending_articles": "articles", "fetch_after_poll": "articles", "article_health_line": "articles",
 }
 __all__ = sorted(_EXPORTS)

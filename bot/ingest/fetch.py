@@ -6,6 +6,7 @@ publisher cannot stop a poll of the others.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import itertools
 import threading
@@ -36,6 +37,7 @@ class FetchResult:
     last_modified: str | None = None
     error: str | None = None  # readable reason, for `feeds list`
     retry_after: float | None = None  # seconds the server asked us to wait
+    pushed: bool = False  # not fetched: a WebSub hub pushed this body (bot/ingest/websub.py)
 
 
 def make_client(settings: Settings) -> httpx.Client:
@@ -161,6 +163,16 @@ def url_problem(url: str, *, refuse_private: bool = False) -> str | None:
 # in this thread is given at most the time left before its deadline.
 
 _deadline = threading.local()
+
+
+@contextlib.contextmanager
+def total_deadline(seconds: float):
+    """Every socket operation of a make_client client in this thread ends within `seconds` from now."""
+    _deadline.at = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _deadline.at = None
 
 
 def _time_left(timeout: float | None) -> float | None:

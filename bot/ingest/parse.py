@@ -62,6 +62,8 @@ class ParsedFeed:
     warning: str | None = None  # feedparser's complaint about a feed it could still read
     memory: BlockMemory | None = None  # what to remember of this document for the next poll (None: nothing)
     skipped: int = 0  # blocks cut out before parsing: byte-identical to remembered blocks
+    hub: str | None = None  # the WebSub hub the feed advertises (<link rel="hub">), absolute
+    self_url: str | None = None  # its rel="self" link: the topic URL a hub knows it by
 
 
 def parse_feed(body: bytes, *, feed_id: str, headers: dict[str, str] | None = None,
@@ -101,6 +103,7 @@ def parse_feed(body: bytes, *, feed_id: str, headers: dict[str, str] | None = No
     if not parsed.entries and not parsed.get("version"):
         raise NotAFeed(_why_not_a_feed(body, parsed, response_headers))
     title, feed_lang, items = items_of(parsed, feed_id=feed_id, now=now, default_lang=default_lang, base=base)
+    hub, self_url = websub_links(parsed, base)
     warning = None
     if parsed.get("bozo") and parsed.get("bozo_exception") is not None:
         warning = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"[:300]
@@ -108,7 +111,18 @@ def parse_feed(body: bytes, *, feed_id: str, headers: dict[str, str] | None = No
     if split is not None and not parsed.get("bozo") and len(items) == len(split.spans):
         # Entry i came from block i (feedparser opens an entry at each <item>/<entry>).
         remembered = _remember(split, [None] * len(items), [_digest(item.guid.encode()) for item in items], memory)
-    return ParsedFeed(title=title, lang=feed_lang, items=items, warning=warning, memory=remembered)
+    return ParsedFeed(title=title, lang=feed_lang, items=items, warning=warning, memory=remembered, hub=hub,
+                      self_url=self_url)
+
+
+def websub_links(parsed, base: str | None) -> tuple[str | None, str | None]:
+    """The first rel="hub" and rel="self" links of a parsed document's feed, made absolute (None: absent)."""
+    found: dict[str, str] = {}
+    for link in (parsed.get("feed") or {}).get("links") or ():
+        rel, href = (link.get("rel") or "").strip().lower(), (link.get("href") or "").strip()
+        if rel in ("hub", "self") and href and rel not in found:
+            found[rel] = urljoin(base, href) if base else href
+    return found.get("hub"), found.get("self")
 
 
 def _feedparser(body: bytes, response_headers: dict[str, str]):
@@ -276,8 +290,10 @@ def _parse_without_known_blocks(body: bytes, split: _Split, known: list[bytes | 
         # A parsed entry shares its guid with a cut one (an entry twice in the document, one copy
         # changed): which copy wins depends on both, so parse it whole.
         return None
+    hub, self_url = websub_links(parsed, base)
     return ParsedFeed(title=title, lang=feed_lang, items=items, warning=None,
-                      memory=_remember(split, known, parsed_guids, memory), skipped=len(known) - kept)
+                      memory=_remember(split, known, parsed_guids, memory), skipped=len(known) - kept,
+                      hub=hub, self_url=self_url)
 
 
 def _remember(split: _Split, known: list[bytes | None], parsed: list[bytes | None],

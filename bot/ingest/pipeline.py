@@ -26,6 +26,7 @@ from db.articles import mark_pending
 from db.feeds import get_feed_row, record_poll
 from bot.ingest.store import store_items
 from db.items import load_block_memory, save_block_memory
+from db.websub import record_discovery
 from db.connection import writing
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,8 @@ def ingest_fetched(db, feed: FeedConfig, row: dict, fetched: FetchResult, state:
         parsed = parse_feed(fetched.body, feed_id=feed.id, headers=fetched.headers, now=now,
                             default_lang=feed.lang, base_url=fetched.final_url, memory=memory)
     except NotAFeed as exc:
+        if fetched.pushed:  # the hub's fault, not the feed's: its polling health is left alone
+            return PollResult(feed.id, "error", error=str(exc))
         return _failure(db, feed, row, fetched, str(exc), started=started, now=now, settings=settings, rng=rng)
     except Exception as exc:  # a parser crash is one sick feed, never a dead scheduler
         logger.exception("parser crashed", extra={"feed_id": feed.id})
@@ -111,6 +114,9 @@ def ingest_fetched(db, feed: FeedConfig, row: dict, fetched: FetchResult, state:
         if stored.new_ids or stored.updated_ids:
             result.outcome = "new"
             state["last_new_item_at"] = started
+        if not fetched.pushed:  # a push may be a partial document: only the feed's own says what it advertises
+            record_discovery(db, feed.id, hub=parsed.hub, topic=(parsed.self_url or feed.url) if parsed.hub else None,
+                             at=started)
         if parsed.memory != memory:
             save_block_memory(db, feed.id, (parsed.memory.context, parsed.memory.to_blob()) if parsed.memory else None)
         _record(db, feed, row, result, started=started, state=state)

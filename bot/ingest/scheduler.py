@@ -80,9 +80,11 @@ def job_id(feed_id: str) -> str:
 class FeedScheduler:
     """Keeps one APScheduler job per active feed and reloads feeds.yaml when it changes."""
 
-    def __init__(self, db, client, settings: Settings, *, on_poll: Callable[[PollResult], None], ingest=None):
+    def __init__(self, db, client, settings: Settings, *, on_poll: Callable[[PollResult], None], ingest=None,
+                 rests: Callable[[FeedConfig], bool] | None = None):
         self.db, self.client, self.settings, self.on_poll = db, client, settings, on_poll
         self.ingest = ingest  # where parsing and storing run (poll_feed's default: this process)
+        self.rests = rests  # True: skip this scheduled poll (a WebSub hub pushes the feed; bot/ingest/websub.py)
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=max(1, settings.max_concurrent_fetches))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -163,6 +165,8 @@ class FeedScheduler:
         if self._stopping.is_set():
             return  # queued before the stop: cancelled, not run
         try:
+            if self.rests is not None and self.rests(feed):
+                return
             result = poll_feed(self.db, self.client, feed, settings=self.settings, ingest=self.ingest)
         except Exception:  # one feed's bug must never stop the scheduler
             logger.exception("poll crashed", extra={"feed_id": feed.id})

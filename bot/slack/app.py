@@ -285,8 +285,10 @@ def _read_chunked(stream, limit: int) -> bytes:
     raise _Refused("400 Bad Request", "too many trailers")
 
 
-def http_server(app: App, *, port: int, host: str = "0.0.0.0", max_body_bytes: int = MAX_BODY_BYTES):
-    """A threaded WSGI server: Slack's requests on /slack/events, a health check on /healthz.
+def http_server(app: App, *, port: int, host: str = "0.0.0.0", max_body_bytes: int = MAX_BODY_BYTES,
+                websub: Callable | None = None):
+    """A threaded WSGI server: Slack's requests on /slack/events, a health check on /healthz, and
+    with `websub` (bot/ingest/websub_http.py's WSGI app) the WebSub callbacks on /websub/<feed id>.
 
     The body is read here, capped, before Bolt sees the request: over the cap is a 413 without
     reading the rest; Bolt then checks the signature of what was read."""
@@ -296,6 +298,8 @@ def http_server(app: App, *, port: int, host: str = "0.0.0.0", max_body_bytes: i
         if environ.get("PATH_INFO") == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        if websub is not None and (environ.get("PATH_INFO") or "").startswith("/websub/"):
+            return websub(environ, start_response)  # hub requests: their own size cap and signatures
         try:
             body = read_capped_body(environ, max_body_bytes)
             body.decode("utf-8")  # Slack's bodies are UTF-8; Bolt's decode of anything else was a 500
@@ -313,8 +317,8 @@ def http_server(app: App, *, port: int, host: str = "0.0.0.0", max_body_bytes: i
     return make_server(host, port, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
 
 
-def serve(app: App, slack: SlackSettings, *, stop: threading.Event) -> None:
-    """Serve Slack in the configured mode until `stop` is set."""
+def serve(app: App, slack: SlackSettings, *, stop: threading.Event, websub: Callable | None = None) -> None:
+    """Serve Slack in the configured mode until `stop` is set (HTTP mode: with the WebSub callbacks)."""
     if slack.mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -324,7 +328,7 @@ def serve(app: App, slack: SlackSettings, *, stop: threading.Event) -> None:
         stop.wait()
         handler.close()
         return
-    server = http_server(app, port=slack.port)
+    server = http_server(app, port=slack.port, websub=websub)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     thread.start()
     logger.info("listening for Slack on port %s (/slack/events)", slack.port)
