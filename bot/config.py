@@ -42,6 +42,11 @@ class Settings:
     # burst of new items never hammers a publisher's site. Tests set 0.
     article_host_delay: float = 1.0
     article_batch: int = 50  # pages one background step fetches at most
+    # Feed polls: at most per_host requests to one host at a time, each at least host_gap seconds
+    # after the one before it began and after the last one ended (500 feeds of one publisher
+    # never hammer it). Tests on 127.0.0.1 set a gap of 0.
+    per_host: int = 2
+    host_gap: float = 0.5
 
 
 def load_settings(*, db: str | None = None, feeds: str | None = None, environ=None) -> Settings:
@@ -52,6 +57,8 @@ def load_settings(*, db: str | None = None, feeds: str | None = None, environ=No
         feeds_path=Path(feeds or env.get("INCIDENT_DESK_FEEDS") or DEFAULT_FEEDS),
         max_concurrent_fetches=int(env.get("INCIDENT_DESK_CONCURRENCY", 8)),
         allow_private_feed_urls=env_flag(env, "INCIDENT_DESK_ALLOW_PRIVATE_FEEDS"),
+        per_host=max(1, int(env.get("INCIDENT_DESK_PER_HOST") or 2)),
+        host_gap=max(0.0, float(env.get("INCIDENT_DESK_HOST_GAP") or 0.5)),
     )
 
 

@@ -260,3 +260,10 @@ def m014_digest_schedules(db):
     db["digest_schedules"].create({
         "channel": str, "at": str, "tz": str, "feeds": int, "origin": str, "set_by": str, "updated_at": str,
     }, pk="channel", defaults={"tz": "UTC", "feeds": 0, "origin": "file"})
+
+
+@migrations()
+def m016_feed_priority(db):
+    # A feed with `priority: true` in feeds.yaml is always polled at its configured interval; the
+    # others poll less often while they are quiet (bot/ingest/intervals.py).
+    db["feeds"].add_column("priority", int, not_null_default=0)
