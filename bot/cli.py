@@ -361,7 +361,7 @@ def cmd_browse(args, settings: Settings) -> int:
 
 
 def cmd_demo(args, settings: Settings) -> int:
-    from bot.demo import DEMO_STEPS, seed_feeds_yaml, seed_routes
+    from bot.demo import DEMO_STEPS, demo_settings as settings_for_demo, seed_feeds_yaml, seed_routes
     from bot.incidents.desk import Desk
     from bot.demo.localserver import LocalServer
 
@@ -372,7 +372,7 @@ def cmd_demo(args, settings: Settings) -> int:
         if not args.db:  # the demo's own database: each run starts it afresh, and keeps it afterwards
             for leftover in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
                 leftover.unlink(missing_ok=True)
-        demo_settings = load_settings(db=str(db_path), feeds=str(feeds_path))
+        demo_settings = settings_for_demo(db=str(db_path), feeds=str(feeds_path))
         print(f"Incident Desk demo: the founding articles served as feeds on http://127.0.0.1:{server.port}/feeds/,")
         print("each appearing at its publication date; the bot polls on each day coverage moved.\n")
         desk = Desk(open_database(demo_settings.db_path))
