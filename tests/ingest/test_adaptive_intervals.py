@@ -9,6 +9,7 @@ import pytest
 
 from bot.cli import cmd_feeds_list
 from bot.config import FeedsFileError, dump_feeds_yaml, parse_feeds_yaml
+from bot.ingest.feed_admin import list_feeds_text
 from bot.ingest.intervals import Poll, adaptive_note, effective_interval, is_due, quiet_seconds
 from bot.ingest.scheduler import FeedScheduler
 from bot.models import FeedConfig
@@ -170,6 +171,9 @@ def test_feeds_list_shows_a_stretched_interval_and_why(db, settings, capsys):
     assert out.count("now 40m") == 1  # the priority feed is not stretched
     blog_part = out[out.index("blog"):out.index("wire")]
     assert "now 40m" in blog_part
+    slack = list_feeds_text(db)  # /feeds list says the same
+    assert slack.count("every 10m, now 40m: no new item for") == 1
+    assert "now 40m" in slack[slack.index("blog"):slack.index("wire")]
     # The note itself, on a known history: 3 days since the last change.
     polls = [{"started_at": to_iso(NOW - timedelta(days=3)), "outcome": "new", "new_items": 1, "updated_items": 0}]
     polls += [{"started_at": to_iso(NOW - timedelta(minutes=10 * k)), "outcome": "not_modified", "new_items": 0,
