@@ -202,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args, names, files, timeline, versions, etag_on, port, workdir: str) -> int:
+    # One local server stands in for many publishers: no per-host limit or gap (Settings.per_host, host_gap).
     settings = replace(load_settings(db=os.path.join(workdir, "bench.db"), feeds=os.path.join(workdir, "feeds.yaml"),
-                                     environ={}))
+                                     environ={}), per_host=1_000, host_gap=0.0)
     db = open_database(settings.db_path)
     feeds = [FeedConfig(id=name, url=f"http://127.0.0.1:{port}/{name}.xml", interval_seconds=600) for name in names]
     sync_file_feeds(db, feeds)

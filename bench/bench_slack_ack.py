@@ -112,7 +112,8 @@ def main() -> int:
         port = free_port()
         env = {**os.environ, "INCIDENT_DESK_DB": f"{tmp}/bench.db", "INCIDENT_DESK_FEEDS": f"{tmp}/feeds.yaml",
                "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": urls["slack"],
-               "PORT": str(port), "INCIDENT_DESK_CONCURRENCY": "4"}
+               "PORT": str(port), "INCIDENT_DESK_CONCURRENCY": "4",
+               "INCIDENT_DESK_PER_HOST": "4", "INCIDENT_DESK_HOST_GAP": "0"}  # one local server, many publishers
         env.pop("SLACK_APP_TOKEN", None)
         subprocess.run([sys.executable, "-m", "bot", "ask", TRACK], cwd=REPO, env=env, check=True,
                        capture_output=True)

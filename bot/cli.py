@@ -9,10 +9,11 @@ import signal
 import sys
 import tempfile
 import threading
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.config import DEFAULT_DB, FeedsFileError, Settings, format_interval, load_feeds, load_feeds_file, load_settings
+from bot.ingest import adaptive_note
 from bot.ingest.articles import article_health_line, fetch_after_poll
 from bot.ingest.fetch import make_client
 from bot.ingest.pipeline import PollResult
@@ -21,7 +22,7 @@ from bot.incidents.desk import Desk
 from bot.incidents.processing import IncidentProcessor
 from db import open_database, utc_now_iso
 from db.articles import article_health
-from db.feeds import active_feeds, feed_health, get_feed_row, sync_file_feeds
+from db.feeds import active_feeds, feed_health, get_feed_row, recent_polls, sync_file_feeds
 from db.items import items_by_id, search_items
 from db.outbox import alerts_with_slugs
 
@@ -241,7 +242,7 @@ def print_new_items(db, result: PollResult) -> None:
 
 def cmd_feeds_list(args, settings: Settings) -> int:
     db = open_database(settings.db_path)
-    health, pages = feed_health(db), article_health(db)
+    health, pages, now = feed_health(db), article_health(db), datetime.now(timezone.utc)
     if not health:
         print("no feeds yet: add them to feeds.yaml, then run `python -m bot poll --once`")
         return 0
@@ -256,6 +257,8 @@ def cmd_feeds_list(args, settings: Settings) -> int:
             print(f"{'':<24} last error {feed.last_error_at}: {feed.last_error}")
         if feed.next_poll_after and feed.next_poll_after > utc_now_iso():  # a first failure does not back off
             print(f"{'':<24} backing off until {feed.next_poll_after}")
+        if note := adaptive_note(feed, recent_polls(db, feed.id), now=now):
+            print(f"{'':<24} {note}")
         if feed.id in pages:
             print(f"{'':<24} {article_health_line(pages[feed.id])}")
     return 0
@@ -358,7 +361,7 @@ def cmd_browse(args, settings: Settings) -> int:
 
 
 def cmd_demo(args, settings: Settings) -> int:
-    from bot.demo import DEMO_STEPS, seed_feeds_yaml, seed_routes
+    from bot.demo import DEMO_STEPS, demo_settings as settings_for_demo, seed_feeds_yaml, seed_routes
     from bot.incidents.desk import Desk
     from bot.demo.localserver import LocalServer
 
@@ -369,7 +372,7 @@ def cmd_demo(args, settings: Settings) -> int:
         if not args.db:  # the demo's own database: each run starts it afresh, and keeps it afterwards
             for leftover in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
                 leftover.unlink(missing_ok=True)
-        demo_settings = load_settings(db=str(db_path), feeds=str(feeds_path))
+        demo_settings = settings_for_demo(db=str(db_path), feeds=str(feeds_path))
         print(f"Incident Desk demo: the founding articles served as feeds on http://127.0.0.1:{server.port}/feeds/,")
         print("each appearing at its publication date; the bot polls on each day coverage moved.\n")
         desk = Desk(open_database(demo_settings.db_path))

@@ -48,6 +48,11 @@ class Settings:
     # The bot's public base URL (https://desk.example.org): with it, feeds that advertise a WebSub
     # hub are subscribed to, the hub pushing to <public_url>/websub/<feed id> (bot/ingest/websub.py).
     public_url: str | None = None
+    # Feed polls: at most per_host requests to one host at a time, each at least host_gap seconds
+    # after the one before it began and after the last one ended (500 feeds of one publisher
+    # never hammer it). Tests on 127.0.0.1 set a gap of 0.
+    per_host: int = 2
+    host_gap: float = 0.5
 
 
 def load_settings(*, db: str | None = None, feeds: str | None = None, environ=None) -> Settings:
@@ -59,6 +64,8 @@ def load_settings(*, db: str | None = None, feeds: str | None = None, environ=No
         max_concurrent_fetches=int(env.get("INCIDENT_DESK_CONCURRENCY", 8)),
         allow_private_feed_urls=env_flag(env, "INCIDENT_DESK_ALLOW_PRIVATE_FEEDS"),
         public_url=public_base_url(env.get("INCIDENT_DESK_PUBLIC_URL")),
+        per_host=max(1, int(env.get("INCIDENT_DESK_PER_HOST") or 2)),
+        host_gap=max(0.0, float(env.get("INCIDENT_DESK_HOST_GAP") or 0.5)),
     )
 
 

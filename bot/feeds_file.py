@@ -16,7 +16,7 @@ import yaml
 
 from bot.models import DigestConfig, FeedConfig
 
-FEED_KEYS = {"id", "url", "interval", "channel", "lang", "enabled", "tags", "full_text"}
+FEED_KEYS = {"id", "url", "interval", "channel", "lang", "enabled", "tags", "full_text", "priority"}
 DEFAULTS_KEYS = FEED_KEYS - {"id", "url"}
 TOP_KEYS = {"feeds", "defaults", "digests"}
 DEFAULT_INTERVAL = "10m"
@@ -277,6 +277,7 @@ def _feeds_list(list_node, defaults: dict, checker: _Checker) -> list[FeedConfig
             enabled=values.get("enabled", True),
             tags=tuple(values.get("tags", ())),
             full_text=values.get("full_text", False),
+            priority=values.get("priority", False),
         ))
     return feeds
 
@@ -322,7 +323,7 @@ def _check_field(key: str, node, checker: _Checker):
                         f"polling faster than every {MIN_INTERVAL_SECONDS}s is impolite to publishers; write 30s or more")
             return _INVALID
         return seconds
-    if key in ("enabled", "full_text"):
+    if key in ("enabled", "full_text", "priority"):
         lowered = value.lower()
         if lowered not in ("true", "false", "yes", "no", "on", "off"):
             checker.add(node, f"bad {key} value {value!r}", "write true or false")
@@ -390,7 +391,6 @@ def dump_feeds_yaml(feeds: list[FeedConfig]) -> str:
             entry["enabled"] = False
         if feed.tags:
             entry["tags"] = list(feed.tags)
-        if feed.full_text:
-            entry["full_text"] = True
+        entry.update({key: True for key in ("full_text", "priority") if getattr(feed, key)})
         entries.append(entry)
     return yaml.safe_dump({"feeds": entries}, sort_keys=False, allow_unicode=True)

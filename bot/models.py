@@ -32,6 +32,7 @@ class FeedConfig:
     enabled: bool = True
     tags: tuple[str, ...] = ()
     full_text: bool = False  # fetch each new or revised item's page and read figures from the article
+    priority: bool = False  # always polled at its interval, however quiet (bot/ingest/intervals.py)
 
 
 @dataclass

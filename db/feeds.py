@@ -44,7 +44,7 @@ def _config_columns(feed: FeedConfig) -> dict:
     return {
         "url": feed.url, "interval_seconds": feed.interval_seconds, "channel": feed.channel,
         "lang": feed.lang, "enabled": int(feed.enabled), "tags": json.dumps(list(feed.tags)),
-        "full_text": int(feed.full_text),
+        "full_text": int(feed.full_text), "priority": int(feed.priority),
     }
 
 
@@ -58,7 +58,8 @@ def active_feeds(db) -> list[FeedConfig]:
 def row_to_config(row: dict) -> FeedConfig:
     return FeedConfig(id=row["id"], url=row["url"], interval_seconds=row["interval_seconds"],
                       channel=row["channel"], lang=row["lang"], enabled=bool(row["enabled"]),
-                      tags=tuple(json.loads(row["tags"] or "[]")), full_text=bool(row.get("full_text")))
+                      tags=tuple(json.loads(row["tags"] or "[]")), full_text=bool(row.get("full_text")),
+                      priority=bool(row.get("priority")))
 
 
 def get_feed_row(db, feed_id: str) -> dict | None:
@@ -82,6 +83,7 @@ class FeedHealth:
     items_per_day: float
     stale: bool
     next_poll_after: str | None
+    priority: bool = False
 
 
 def feed_health(db, *, now: datetime | None = None) -> list[FeedHealth]:
@@ -104,7 +106,7 @@ def feed_health(db, *, now: datetime | None = None) -> list[FeedHealth]:
             last_error=row["last_error"], last_error_at=row["last_error_at"],
             consecutive_failures=row["consecutive_failures"] or 0,
             items_total=count.get("total") or 0, items_per_day=round((count.get("week") or 0) / 7, 1),
-            stale=stale, next_poll_after=row["next_poll_after"],
+            stale=stale, next_poll_after=row["next_poll_after"], priority=bool(row.get("priority")),
         ))
     return out
 
@@ -174,6 +176,14 @@ def record_poll(db, feed_id: str, *, state: dict, started: str, finished: str, o
         "INSERT INTO polls (feed_id, started_at, finished_at, outcome, http_status, new_items, updated_items,"
         " error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [feed_id, started, finished, outcome, http_status, new_items, updated_items, error])
+
+
+def recent_polls(db, feed_id: str, *, limit: int = 50) -> list[dict]:
+    """The feed's last polls, newest first: started_at, outcome, new_items, updated_items."""
+    with db.lock:
+        return [dict(zip(("started_at", "outcome", "new_items", "updated_items"), row)) for row in db.execute(
+            "select started_at, outcome, new_items, updated_items from polls where feed_id = ?"
+            " order by started_at desc limit ?", [feed_id, limit])]
 
 
 def never_polled_feeds(db) -> set[str]:

@@ -274,3 +274,10 @@ def m015_websub(db):
         "lease_seconds": int, "pending_since": str, "verified_at": str, "lease_expires_at": str,
         "attempts": int, "retry_at": str, "last_error": str,
     }, pk="feed_id", defaults={"attempts": 0})
+
+
+@migrations()
+def m016_feed_priority(db):
+    # A feed with `priority: true` in feeds.yaml is always polled at its configured interval; the
+    # others poll less often while they are quiet (bot/ingest/intervals.py).
+    db["feeds"].add_column("priority", int, not_null_default=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -9,9 +10,10 @@ from xml.sax.saxutils import escape
 
 import yaml
 
+from bot.config import Settings, load_settings
 from bot.demo.localserver import LocalServer, Response
 
-__all__ = ["DEMO_STEPS", "seed_feeds_yaml", "seed_routes", "seed_manifest", "LocalServer", "Response"]
+__all__ = ["DEMO_STEPS", "seed_feeds_yaml", "seed_routes", "seed_manifest", "demo_settings", "LocalServer", "Response"]
 
 HERE = Path(__file__).resolve().parent
 ARTICLES = HERE / "articles"
@@ -76,3 +78,9 @@ def seed_feeds_yaml(base_url: str) -> str:
     for feed in seed_manifest():
         lines += [f"  - id: {feed['id']}", f"    url: {base_url}/feeds/{feed['id']}.xml", "    interval: 1m"]
     return "\n".join(lines) + "\n"
+
+
+def demo_settings(*, db: str, feeds: str) -> Settings:
+    """The environment's settings, but the demo's one local server stands in for several publishers:
+    no per-host limit or gap between their polls (Settings.per_host, host_gap)."""
+    return dataclasses.replace(load_settings(db=db, feeds=feeds), per_host=1_000, host_gap=0.0)

@@ -14,6 +14,7 @@ _EXPORTS = {
     "parse_add_args": "feed_admin", "set_feed_state": "feed_admin", "test_feed": "feed_admin",
     "export_slack_feeds": "feed_admin", "run_feeds_command": "feed_admin", "FEEDS_USAGE": "feed_admin",
     "WebSub": "websub", "callback_app": "websub_http", "callback_server": "websub_http",
+    "adaptive_note": "intervals",
     "fetch_pending_articles": "articles", "fetch_after_poll": "articles", "article_health_line": "articles",
 }
 __all__ = sorted(_EXPORTS)

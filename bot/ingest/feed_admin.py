@@ -13,10 +13,11 @@ from bot.config import Settings, dump_feeds_yaml, parse_interval
 from bot.ingest.fetch import fetch, make_client, url_problem
 from bot.ingest.parse import NotAFeed, parse_feed
 from bot.ingest.articles import article_health_line
+from bot.ingest.intervals import adaptive_note
 from db.articles import article_health
 from db.audit import audit
-from db.feeds import (feed_health, feed_id_taken, feed_origins, feed_url_taken, get_feed_row, remove_feed,
-                      row_to_config, save_slack_feed, set_feed_enabled, slack_feed_rows)
+from db.feeds import (feed_health, feed_id_taken, feed_origins, feed_url_taken, get_feed_row, recent_polls,
+                      remove_feed, row_to_config, save_slack_feed, set_feed_enabled, slack_feed_rows)
 from db.connection import writing
 
 DEFAULT_INTERVAL = "10m"
@@ -181,6 +182,8 @@ def list_feeds_text(db) -> str:
             line += f"\n    last error: {h.last_error}"
         if h.id in pages:
             line += f"\n    {article_health_line(pages[h.id])}"
+        if note := adaptive_note(h, recent_polls(db, h.id), now=datetime.now(timezone.utc)):
+            line += f"\n    {note}"
         lines.append(line)
     return "\n".join(lines)
 

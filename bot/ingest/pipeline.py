@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -37,7 +38,7 @@ class PollResult:
     """What one poll did, for logs, progress lines and the tests."""
 
     feed_id: str
-    outcome: str  # new | unchanged | not_modified | error | backoff
+    outcome: str  # new | unchanged | not_modified | error | backoff | host_busy (not polled: try again later)
     new_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
     error: str | None = None
@@ -46,15 +47,18 @@ class PollResult:
 
 
 Ingest = Callable[..., PollResult]
+HostTurn = Callable[[str], AbstractContextManager[bool]]  # url -> a context whose value says "send now"
 
 
 def poll_feed(db, client: httpx.Client, feed: FeedConfig, *, settings: Settings,
               now: datetime | None = None, force: bool = False, rng: random.Random | None = None,
-              ingest: Ingest | None = None) -> PollResult:
+              ingest: Ingest | None = None, turn: HostTurn | None = None) -> PollResult:
     """Poll one feed now (unless it is backing off and not forced) and store what is new.
 
     The fetch runs here; parsing and storing run in `ingest` (by default right here too; the
     long-running bot hands it to a worker process so CPU-heavy parsing never slows Slack).
+    `turn` gates the fetch per host (bot/ingest/politeness.py, feed_turn); when it refuses, nothing
+    is fetched or recorded and the outcome is host_busy, for the caller to try again later.
     """
     now = now or datetime.now(timezone.utc)
     with db.lock:
@@ -64,8 +68,11 @@ def poll_feed(db, client: httpx.Client, feed: FeedConfig, *, settings: Settings,
     # A feed added in Slack is checked at every poll, not only when it was added: its name may
     # resolve, or its server redirect, inside the network later.
     refuse_private = row.get("origin") == "slack" and not settings.allow_private_feed_urls
-    fetched = fetch(client, feed.url, settings=settings, etag=row.get("etag"), last_modified=row.get("last_modified"),
-                    refuse_private=refuse_private)
+    with (turn or _no_gate)(feed.url) as granted:
+        if not granted:
+            return PollResult(feed.id, "host_busy", error="its host had no free turn in time")
+        fetched = fetch(client, feed.url, settings=settings, etag=row.get("etag"),
+                        last_modified=row.get("last_modified"), refuse_private=refuse_private)
     started = to_iso(now)
     if fetched.status == "not_modified":
         return _record(db, feed, row, PollResult(feed.id, "not_modified", http_status=304), started=started,
@@ -80,6 +87,10 @@ def poll_feed(db, client: httpx.Client, feed: FeedConfig, *, settings: Settings,
                        started=started, state=state)
     return (ingest or ingest_fetched)(db, feed, row, fetched, state, started=started, now=now, settings=settings,
                                       rng=rng)
+
+
+def _no_gate(url: str) -> AbstractContextManager[bool]:
+    return nullcontext(True)
 
 
 def ingest_fetched(db, feed: FeedConfig, row: dict, fetched: FetchResult, state: dict, *, started: str,

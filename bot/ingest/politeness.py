@@ -1,5 +1,6 @@
-"""Being a polite visitor of publishers' sites: one request at a time per host, a least delay
-between two, a host's Retry-After kept, and robots.txt read once per host and obeyed.
+"""Being a polite visitor of publishers' sites: few requests at a time per host (one for article
+pages, settings.per_host for feed polls), a least delay between two, a host's Retry-After kept, and
+robots.txt read once per host and obeyed.
 
 Shared by every caller in a process (Politeness.shared), since politeness is owed per host, not per
 call. Times are time.monotonic().
@@ -36,7 +37,9 @@ def host_key(url: str) -> str:
 
 class _Host:
     def __init__(self) -> None:
-        self.lock = threading.Lock()  # held for the whole of one request
+        self.free = threading.Condition()  # guards active/waiting; notified when a request ends
+        self.active = 0  # requests to the host running now
+        self.waiting = 0  # threads waiting for a turn
         self.next_at = 0.0  # earliest moment of the next request (the least delay)
         self.held_until = 0.0  # Retry-After: nothing is sent before this
         self.robots: urllib.robotparser.RobotFileParser | None = None
@@ -73,28 +76,42 @@ class Politeness:
         host.held_until = max(host.held_until, self._clock() + wait)
 
     @contextmanager
-    def turn(self, url: str, *, delay: float, deadline: float) -> Iterator[bool]:
-        """True inside when this thread may send one request to the URL's host now: no other request
-        to it is running, the least delay since the last one has passed, it asked for no wait.
-        False when that cannot be before `deadline` (nothing is sent then)."""
+    def turn(self, url: str, *, delay: float, deadline: float, slots: int = 1, max_waiting: int | None = None,
+             obey_hold: bool = True) -> Iterator[bool]:
+        """True inside when this thread may send one request to the URL's host now: fewer than `slots`
+        requests to it are running, the least delay since the last one began and ended has passed, it
+        asked for no wait (unless not `obey_hold`). False when that cannot be before `deadline`, or at
+        once when `max_waiting` threads already wait for the host (nothing is sent then)."""
         host = self._host(host_key(url))
-        if not host.lock.acquire(timeout=max(0.0, deadline - self._clock())):
+        with host.free:
+            if host.active >= max(1, slots) and max_waiting is not None and host.waiting >= max_waiting:
+                granted = False
+            else:
+                host.waiting += 1
+                try:
+                    granted = host.free.wait_for(lambda: host.active < max(1, slots),
+                                                 timeout=max(0.0, deadline - self._clock()))
+                finally:
+                    host.waiting -= 1
+            if granted:
+                now = self._clock()
+                start = max(host.next_at, now)
+                granted = not (obey_hold and host.held_until > now) and start <= deadline
+            if granted:
+                host.active += 1
+                host.next_at = start + delay  # the next one, even running beside this one, starts later
+        if not granted:
             yield False
             return
         try:
-            now = self._clock()
-            start = max(host.next_at, now)
-            if host.held_until > now or start > deadline:
-                yield False
-                return
             if start > now:
                 self._sleep(start - now)
-            try:
-                yield True
-            finally:
-                host.next_at = self._clock() + delay
+            yield True
         finally:
-            host.lock.release()
+            with host.free:
+                host.active -= 1
+                host.next_at = max(host.next_at, self._clock() + delay)
+                host.free.notify_all()
 
     def robots(self, client: httpx.Client, url: str, *, settings: Settings, refuse_private: bool,
                deadline: float) -> str:
@@ -137,6 +154,16 @@ class Politeness:
             host.robots_state = UNKNOWN
             return
         host.robots_until = self._clock() + ROBOTS_TTL
+
+
+def feed_turn(settings: Settings, *, deadline: float, politeness: Politeness | None = None,
+              max_waiting: int | None = None) -> Callable[[str], object]:
+    """The gate of feed polls (pipeline.poll_feed's `turn`): settings.per_host requests to a host at
+    a time, settings.host_gap apart, waiting until `deadline` at most. A host's Retry-After is the
+    feed's own backoff's business (pipeline.backoff_seconds), not the gate's."""
+    gates = politeness or shared
+    return lambda url: gates.turn(url, delay=settings.host_gap, deadline=deadline, slots=settings.per_host,
+                                  max_waiting=max_waiting, obey_hold=False)
 
 
 shared = Politeness()  # the process's own: every caller shares each host's gate

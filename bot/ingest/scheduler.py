@@ -8,32 +8,45 @@ Even load: each feed's phase within its interval comes from a hash of its id, me
 fixed anchor, so N feeds at interval T make N/T polls a second at every moment, and a restart
 keeps every phase (no thundering herd, no cold first cycle). A feed never polled before is polled
 within seconds, spread out (the bounded pool does the rest).
+
+Quiet feeds skip turns (bot/ingest/intervals.py). Each host gets settings.per_host polls at a time
+(bot/ingest/politeness.py): a poll waits for its host's turn a bounded time, and only while few
+others wait for it, so a busy host never ties up the pool; a poll that got no turn is tried again a
+little later (a one-off retry job) until its next regular turn, which then polls it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import random
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import FeedsFileError, Settings, load_feeds_file
 from bot.models import FeedConfig
+from bot.ingest.intervals import effective_interval, is_due, polls_from_rows
 from bot.ingest.pipeline import PollResult, poll_feed
+from bot.ingest.politeness import Politeness, feed_turn, host_key
 from db.digests import sync_file_digests
-from db.feeds import active_feeds, never_polled_feeds, sync_file_feeds
+from db.feeds import active_feeds, never_polled_feeds, recent_polls, sync_file_feeds
 
 logger = logging.getLogger(__name__)
 
 RELOAD_CHECK_SECONDS = 5
 NEW_FEED_SPREAD_SECONDS = 10  # a feed never polled before gets its first poll within this; the pool bounds the rest
 ANCHOR = datetime(2024, 1, 1, tzinfo=timezone.utc)  # phases are measured from here, so restarts keep them
+HOST_WAIT_SECONDS = 30.0  # the longest one poll holds a pool thread waiting for its host's turn
+RETRY_AFTER_SECONDS = 2.0  # a poll that got no turn tries again after about this (more when many wait)
 FIRST_ROUND_PROGRESS_FROM = 20  # new feeds: a first poll of fewer says nothing beyond each poll's own line
 
 
@@ -77,12 +90,20 @@ def job_id(feed_id: str) -> str:
     return f"feed:{feed_id}"
 
 
+def retry_id(feed_id: str) -> str:
+    return f"retry:{feed_id}"
+
+
 class FeedScheduler:
     """Keeps one APScheduler job per active feed and reloads feeds.yaml when it changes."""
 
     def __init__(self, db, client, settings: Settings, *, on_poll: Callable[[PollResult], None], ingest=None,
-                 rests: Callable[[FeedConfig], bool] | None = None):
+                 rests: Callable[[FeedConfig], bool] | None = None, politeness: Politeness | None = None):
         self.db, self.client, self.settings, self.on_poll = db, client, settings, on_poll
+        self.politeness = politeness  # per-host turns (None: the process's shared gates)
+        self._polling: set[str] = set()  # feeds being polled now (a retry never runs beside its feed's turn)
+        self._deferred: dict[str, set[str]] = {}  # host -> feeds waiting for a retry
+        self._state = threading.Lock()  # guards the two above
         self.ingest = ingest  # where parsing and storing run (poll_feed's default: this process)
         self.rests = rests  # True: skip this scheduled poll (a WebSub hub pushes the feed; bot/ingest/websub.py)
         self.scheduler = BackgroundScheduler(
@@ -143,7 +164,9 @@ class FeedScheduler:
         wanted = {job_id(feed.id): feed for feed in feeds}
         never_polled = never_polled_feeds(self.db)
         for job in self.scheduler.get_jobs():
-            if job.id.startswith("feed:") and job.id not in wanted:
+            if job.id.startswith("retry:") and job_id(job.name) not in wanted:
+                job.remove()
+            elif job.id.startswith("feed:") and job.id not in wanted:
                 job.remove()
                 self.first_round.polled(job.name)  # removed before its first poll: not waited for
         for jid, feed in wanted.items():
@@ -161,20 +184,96 @@ class FeedScheduler:
             self.scheduler.add_job(self._poll, trigger, args=[feed], id=jid, name=feed.id, replace_existing=True,
                                    next_run_time=first)
 
-    def _poll(self, feed: FeedConfig) -> None:
+    def _poll(self, feed: FeedConfig, retry_until: float | None = None) -> None:
+        """A feed's turn (retry_until None) or a retry of one its host had no turn for."""
         if self._stopping.is_set():
             return  # queued before the stop: cancelled, not run
+        with self._state:
+            if feed.id in self._polling:
+                return  # its other job is polling it right now
+            self._polling.add(feed.id)
         try:
-            if self.rests is not None and self.rests(feed):
-                return
-            result = poll_feed(self.db, self.client, feed, settings=self.settings, ingest=self.ingest)
+            if retry_until is None:
+                self._cancel_retry(feed)  # this turn polls it
+                if not self._due(feed) or (self.rests is not None and self.rests(feed)):
+                    return  # a quiet feed skips turns; a feed a WebSub hub pushes rests
+            self._poll_now(feed, retry_until)
+        finally:
+            with self._state:
+                self._polling.discard(feed.id)
+
+    def _due(self, feed: FeedConfig) -> bool:
+        """Whether this turn polls the feed: a quiet one skips turns (bot/ingest/intervals.py)."""
+        if feed.priority:
+            return True
+        try:
+            polls = polls_from_rows(recent_polls(self.db, feed.id))
+        except Exception:  # the database's trouble shows elsewhere; the feed is polled
+            logger.exception("poll history unreadable", extra={"feed_id": feed.id})
+            return True
+        now = datetime.now(timezone.utc)
+        effective = effective_interval(feed.interval_seconds, polls, now=now)
+        return is_due(feed.interval_seconds, effective, last_poll=polls[0].at if polls else None, now=now)
+
+    def _poll_now(self, feed: FeedConfig, retry_until: float | None) -> None:
+        started = time.monotonic()
+        until = retry_until if retry_until is not None else started + feed.interval_seconds
+        turn = feed_turn(self.settings, deadline=min(until, started + HOST_WAIT_SECONDS), politeness=self.politeness,
+                         max_waiting=self.settings.per_host)
+        try:
+            result = poll_feed(self.db, self.client, feed, settings=self.settings, ingest=self.ingest, turn=turn)
         except Exception:  # one feed's bug must never stop the scheduler
             logger.exception("poll crashed", extra={"feed_id": feed.id})
+            self.first_round.polled(feed.id)
             return
-        finally:
-            if line := self.first_round.polled(feed.id):
-                logger.info(line)
+        if result.outcome == "host_busy":
+            self._retry_later(feed, until)
+            return
+        if line := self.first_round.polled(feed.id):
+            logger.info(line)
         try:
             self.on_poll(result)
         except Exception:
             logger.exception("after-poll step failed", extra={"feed_id": feed.id})
+
+    def _retry_later(self, feed: FeedConfig, until: float) -> None:
+        """Its host had no turn for it: again a little later (later still when many wait for the host),
+        until its next regular turn, which then polls it."""
+        host = host_key(feed.url)
+        with self._state:
+            waiting = len(self._deferred.get(host, ()))
+        per_turn = max(self.settings.host_gap, 0.1) / max(1, self.settings.per_host)
+        delay = (RETRY_AFTER_SECONDS + waiting * per_turn) * random.uniform(1.0, 1.5)
+        if self._stopping.is_set():
+            return
+        if time.monotonic() + delay >= until:
+            logger.warning("feed %s: its host %s had no free turn for a whole interval; polled at its next turn",
+                           feed.id, host, extra={"feed_id": feed.id})
+            return
+        with self._state:
+            self._deferred.setdefault(host, set()).add(feed.id)
+        try:
+            self.scheduler.add_job(self._retry, DateTrigger(datetime.now(timezone.utc) + timedelta(seconds=delay)),
+                                   args=[feed, until], id=retry_id(feed.id), name=feed.id, replace_existing=True)
+        except Exception:  # the scheduler is shutting down
+            self._undefer(feed)
+            logger.warning("feed %s: its retry could not be scheduled; polled at its next turn", feed.id)
+
+    def _retry(self, feed: FeedConfig, until: float) -> None:
+        self._undefer(feed)
+        self._poll(feed, retry_until=until)
+
+    def _undefer(self, feed: FeedConfig) -> None:
+        host = host_key(feed.url)
+        with self._state:
+            waiting = self._deferred.get(host, set())
+            waiting.discard(feed.id)
+            if not waiting:
+                self._deferred.pop(host, None)
+
+    def _cancel_retry(self, feed: FeedConfig) -> None:
+        try:
+            self.scheduler.remove_job(retry_id(feed.id))
+        except JobLookupError:
+            return
+        self._undefer(feed)
