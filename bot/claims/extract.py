@@ -77,7 +77,7 @@ def _clause_flags(clause_text: str, may_hedge: bool = True, may_cumulate: bool =
 
 
 _SUPERLATIVE = re.compile(r"\b(?:deadliest|bloodiest|worst|largest|biggest|most\s+deadly|plus\s+meurtrière?|"
-                          r"plus\s+sanglante?|pire)\b(?![^,;]*\b(?:since|depuis)\b)", re.IGNORECASE)
+                          r"plus\s+sanglante?|pire)\b", re.IGNORECASE)
 
 
 def _negated(sentence: str, start: int) -> bool:
@@ -275,7 +275,7 @@ _HEDGE_KEYS = {"could", "may", "might", "possibl", "fear", "if", "suggest", "est
                "rumo", "pourrai", "serai", "aurai", "probablement", "peut-être", "craint", "présum"}
 # A piece of every clause break (sentences.CLAUSE_BREAK): without one, a sentence is one clause.
 _CLAUSE_KEYS = {";", "–", "—", "but", "though", "while", "whereas", "however", "mais", "tandis", "alors",
-                "cependant", "toutefois", "bien"}
+                "cependant", "toutefois", "bien", "where"}
 _CUMULATIVE_KEYS = {"since", "year", "annual", "depuis", "année", "dernier", "par", "past", "last", "recent",
                     "19", "20"}
 # Every word the families above test for, found in one pass over a sentence (speed only).

@@ -56,6 +56,8 @@ CASUALTY_AFTER = {
             "loss of lives", "human lives", "lives", "fatally", "feared killed", "feared dead",
             "attacked and killed", "ambushed and killed", "abducted and killed", "kidnapped and killed",
             "tortured to death", "hacked to death", "burned alive", "burnt alive", "lynched", "beheaded",
+            "said to have died", "reported to have died", "believed to have died", "said to have been killed",
+            "reported to have been killed", "believed to have been killed", "decapitated", "set ablaze",
         ],
         "injured": [
             "injured", "wounded", "injuries", "hurt", "hospitalized", "hospitalised",

@@ -26,7 +26,7 @@ HEAD_CHARS = 400  # how far into a text its title (and headline style) may reach
 
 # Clause breaks inside a sentence: attribution and hedging rarely cross them.
 CLAUSE_BREAK = re.compile(
-    r";|\s[–—]\s|,?\s+(?=[btawhmcTBAWHMC])(?:but|though|although|while|whereas|however|mais|tandis\s+que|"
+    r";|\s[–—]\s|,\s+where\s|,?\s+(?=[btawhmcTBAWHMC])(?:but|though|although|while|whereas|however|mais|tandis\s+que|"
     r"alors\s+que|cependant|toutefois|bien\s+que)\b",
     re.IGNORECASE,
 )

@@ -17,7 +17,8 @@ TRIGGER_STEMS = (
     "execut", "perish", "succumb", "lives", "life", "bodies", "body", "suicide", "gunned", "condition", "grazed", "homicide",
     "deceased", "deadly", "tué", "tuant", "tuer", "tuent", "mort", "décè", "décéd", "bless", "péri", "enlev", "otage", "disparu", "bilan",
     "abattu", "assassin", "exécut", "la vie", "corps", "état grave", "état critique",
-    "behead", "slaughter", "égorg", "décapit", "massacré",
+    "behead", "slaughter", "égorg", "décapit", "massacré", "decapitat", "ablaze", "lynch", "burned alive",
+    "burnt alive", "lost their lives", "lost his life", "lost her life",
 )
 _TRIGGER = ahocorasick.Automaton()
 for _stem in TRIGGER_STEMS:

@@ -302,3 +302,16 @@ def test_the_civilians_among_the_dead_when_the_text_says_which_they_were():
     assert civilians_killed("Twelve Yemeni civilians have been killed in an air raid.").value == 12
     assert civilians_killed("Seven people, including two women and two children, were killed.") is None
     assert civilians_killed("Nearly 15 people including eight policemen were killed.") is None
+
+
+def test_the_deadliest_attack_since_is_a_comparison_and_where_starts_another_clause():
+    assert _toll("Islamists killed 16 people in their deadliest attack since launching an insurgency in 2017.")[0] == 16
+    text = ("At least seven people were shot dead and a dozen injured during the elections in the hills, where a "
+            "low level insurgency has left dozens killed in recent years.")
+    assert _toll(text)[0] == 7
+
+
+def test_decapitated_set_ablaze_and_said_to_have_died_are_deaths():
+    assert _toll("Eight people from the same family have been decapitated in broad day light.")[0] == 8
+    assert _toll("At least seven persons believed to be nomads were reportedly set ablaze at the motor park.")[0] == 7
+    assert _toll("At least five people are said to have died after armed men invaded the village.")[0] == 5
