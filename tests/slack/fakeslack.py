@@ -158,13 +158,41 @@ def block_problems(blocks: Any) -> list[str]:
     return problems + _model_problems(blocks[:MAX_BLOCKS_PER_MESSAGE + 1])
 
 
+# The same blocks get the same verdict: kept (bounded), so that a burst of identical modals (a bench's
+# twenty Track forms) costs the fake one validation, not one each; its answers would lag behind otherwise.
+_VERDICTS: dict[tuple[str, str], list[str]] = {}
+_VERDICTS_LOCK = threading.Lock()
+_VERDICTS_MAX = 512
+
+
+def _remembered(kind: str, blocks: list, check: Callable[[list], list[str]]) -> list[str]:
+    try:
+        key = (kind, json.dumps(blocks, sort_keys=True))
+    except (TypeError, ValueError):
+        return check(blocks)
+    with _VERDICTS_LOCK:
+        found = _VERDICTS.get(key)
+    if found is None:
+        found = check(blocks)
+        with _VERDICTS_LOCK:
+            if len(_VERDICTS) >= _VERDICTS_MAX:
+                _VERDICTS.clear()
+            _VERDICTS[key] = found
+    return list(found)
+
+
 def _schema_problems(blocks: list) -> list[str]:
     """What the Block Kit JSON Schema refuses (the first ten)."""
-    return [f"schema: {e.json_path}: {e.message}"[:300] for e in list(_block_validator().iter_errors(blocks))[:10]]
+    return _remembered("schema", blocks, lambda b: [f"schema: {e.json_path}: {e.message}"[:300]
+                                                     for e in list(_block_validator().iter_errors(b))[:10]])
 
 
 def _model_problems(blocks: list) -> list[str]:
     """What slack_sdk's own block models refuse, block by block."""
+    return _remembered("model", blocks, _check_models)
+
+
+def _check_models(blocks: list) -> list[str]:
     problems = []
     for i, raw in enumerate(blocks):
         try:

@@ -154,3 +154,18 @@ def test_home_toll_with_an_expired_trigger_says_so_by_dm(running, catcher, slack
     (dm,) = slack.messages(slack.dm(EDITOR).id)
     assert "could not open" in dm["text"] and "3 seconds" in dm["text"]
     assert slack.calls_to("views.update") == []
+
+
+def test_home_toll_that_fails_to_load_says_so_in_the_modal_instead_of_loading_for_ever(running, catcher, slack,
+                                                                                        monkeypatch):
+    command(running, catcher, TRACK)
+
+    def broken_ask(text, **kwargs):
+        raise RuntimeError("the desk fell over")
+
+    monkeypatch.setattr(running.desk, "ask", broken_ask)
+    home_click(running, "home_toll", "bamako-attacks")
+    (opened,) = answered(slack, "views.open")
+    (updated,) = answered(slack, "views.update")
+    assert opened.ok and updated.ok and updated.args["view_id"] == opened.response["view"]["id"]
+    assert "Something went wrong" in texts(updated.args["view"]) and "Loading" not in texts(updated.args["view"])
