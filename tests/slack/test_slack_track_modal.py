@@ -233,3 +233,26 @@ def test_twenty_concurrent_commands_with_modal_opens_are_all_acknowledged_fast(r
                       slack.calls_to("views.open"))
     assert all(c.ok for c in opened)  # each within its trigger's 3 seconds (the fake refuses later ones)
     assert len(catcher.wait(16, timeout=60)) == 16  # the track line, then 15 answers: toll, chart and list
+
+
+def test_a_burst_of_track_modals_all_reach_slack_within_the_trigger_even_when_slack_answers_slowly(
+        running, catcher, slack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    burst = 24
+    slack.answer_late("views.open", seconds=0.8, times=burst)  # each open held 0.8 s, as a slow round trip
+
+    def send(_):
+        body = slash_command("/incident", "track", user=EDITOR, response_url=catcher.url)
+        issued = int(re.search(r"trigger_id=\d+\.(\d+)", body).group(1)) / 1e9
+        assert post(running.url, body).status_code == 200
+        return issued
+
+    with ThreadPoolExecutor(max_workers=burst) as pool:
+        issued = list(pool.map(send, range(burst)))
+    calls = wait_for(lambda: len([c for c in slack.calls_to("views.open") if c.response]) >= burst
+                     and slack.calls_to("views.open"), timeout=20)
+    assert len(calls) == burst and all(c.ok for c in calls)  # none answered expired_trigger_id
+    wall = time.time() - time.monotonic()
+    # Four openers took six turns of 0.8 s for this burst: the last reached Slack ~4 s after its trigger.
+    assert max(c.at + wall for c in calls) - min(issued) < 2.0
