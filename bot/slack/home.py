@@ -3,7 +3,7 @@ for toll and chart and Track; the emerging incidents nobody tracks yet (suggesti
 health (failing and stale feeds first).
 
 `home_view` is pure (the desk's home data in, a `home` view dict out); `register` publishes it when an
-editor opens the tab (never on a poll), and answers its Toll button with the toll in a modal.
+editor opens the tab (never on a poll), and answers its Toll button with the toll in a modal (bot/slack/modal_open.py: open at once, fill after).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject, PlainTe
 from bot.incidents.render import when
 from bot.slack.blocks import SECTION_LIMIT, chart_button, clip, escape, link, reply_blocks
 from bot.slack.messages import with_blocks
+from bot.slack.modal_open import light_modal, open_modal
 from bot.slack.suggestion_post import TRACK_SUGGESTION, button_value
 
 HOME_TOLL = "home_toll"  # value: slug; the toll opens in a modal
@@ -113,6 +114,7 @@ def home_view(data: dict, *, is_admin: bool) -> dict:
 
 
 MODAL_BLOCKS = 100
+TOLL_VIEW = "toll_view"  # callback_id of the toll modal
 
 
 def register(app, deps) -> None:
@@ -125,8 +127,7 @@ def register(app, deps) -> None:
     @app.action(HOME_TOLL)
     def home_toll(ack, action, body, client):
         ack()
-        deps.later(open_toll, deps, client, slug=action["value"], trigger_id=body["trigger_id"],
-                   user=body["user"]["id"])
+        open_toll(deps, client, slug=action["value"], trigger_id=body["trigger_id"], user=body["user"]["id"])
 
 
 def publish_home(deps, client, *, user: str) -> None:
@@ -137,12 +138,18 @@ def publish_home(deps, client, *, user: str) -> None:
 
 
 def open_toll(deps, client, *, slug: str, trigger_id: str, user: str) -> None:
-    """The Home tab has no thread to answer in: the toll opens in a modal."""
+    """The Home tab has no thread to answer in: the toll opens in a modal, at once with "Loading…",
+    then filled in (views.update) once the desk has answered."""
+    open_modal(deps, client, trigger_id=trigger_id, user=user, view=light_modal(
+        "Toll", f"Loading the toll of `{escape(slug[:200])}`…", callback_id=TOLL_VIEW),
+        fill=lambda: toll_modal(deps, slug=slug, user=user))
+
+
+def toll_modal(deps, *, slug: str, user: str) -> dict:
     reply = deps.desk.ask(f"{slug} toll", user=user)
     if not getattr(reply, "blocks", None):
         reply = with_blocks(reply)
     blocks = reply_blocks(reply)[:MODAL_BLOCKS]
-    client.views_open(trigger_id=trigger_id, view={
-        "type": "modal", "callback_id": "toll_view", "title": {"type": "plain_text", "text": "Toll"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": blocks or [{"type": "section", "text": {"type": "mrkdwn", "text": clip(escape(reply.text), 3000)}}]})
+    return {"type": "modal", "callback_id": TOLL_VIEW, "title": {"type": "plain_text", "text": "Toll"},
+            "close": {"type": "plain_text", "text": "Close"},
+            "blocks": blocks or [{"type": "section", "text": {"type": "mrkdwn", "text": clip(escape(reply.text), 3000)}}]}

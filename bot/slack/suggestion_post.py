@@ -91,17 +91,18 @@ def with_suggestions(render_alert: Callable) -> Callable:
 
 
 def register(app, deps) -> None:
-    from bot.slack.track import open_soon
+    from bot.slack.modal_open import open_modal
 
     @app.action(TRACK_SUGGESTION)
     def track_suggestion(ack, action, body, client):
         ack()
         channel = (body.get("channel") or {}).get("id")
         values = prefill(action.get("value"))
-        open_soon(client, trigger_id=body["trigger_id"], view=track_modal(
-            name=values["name"], keywords=values["keywords"], since=values["since"], channel=channel,
-            note="An emerging incident the desk noticed: check the fields, then Track.",
-            origin={"channel": channel, "suggestion": True}))
+        open_modal(deps, client, trigger_id=body["trigger_id"], user=body["user"]["id"], channel=channel,
+                   view=track_modal(
+                       name=values["name"], keywords=values["keywords"], since=values["since"], channel=channel,
+                       note="An emerging incident the desk noticed: check the fields, then Track.",
+                       origin={"channel": channel, "suggestion": True}))
 
 
 class SuggestionPoster:

@@ -1,40 +1,26 @@
 """The Track modal: opened by `/incident track` with no arguments, the Home tab's button and the
 message shortcut "Track this story"; its submission runs the same `track` as the slash command.
 
-Slack's trigger_id is good for 3 seconds: the request is acknowledged first, then the modal is opened
-on a thread of its own (not behind the answers' queue); nothing slow runs before views.open.
+Slack's trigger_id is good for 3 seconds: the request is acknowledged first, then the empty form opens
+at once (bot/slack/modal_open.py, not behind the answers' queue, no database read before views.open);
+the shortcut's prefill from the stored story follows by views.update.
 """
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import clip, escape
 from bot.slack.home import HOME_TRACK
+from bot.slack.modal_open import open_modal
 from bot.slack.modals import TRACK_MODAL, TRACK_STORY, message_links, submission_errors, track_line, track_modal
 from bot.text import canonical_url
 from db.items import item_by_link
 
 logger = logging.getLogger(__name__)
-
-# Opening a modal is one HTTP call, and must beat the trigger's 3 seconds: its own small pool.
-_OPENERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="modal")
-
-
-def open_soon(client, *, trigger_id: str, view: dict) -> None:
-    def run():
-        try:
-            client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as exc:
-            logger.warning("views.open failed: %s", exc.response.get("error"))
-        except Exception:
-            logger.exception("views.open failed")
-    _OPENERS.submit(run)
-
 
 def story_modal(deps, message: dict, *, channel: str | None) -> dict:
     """The modal pre-filled from the message's link when that link is a stored item."""
@@ -64,19 +50,20 @@ def register(app, deps) -> None:
     @app.command("/incident", matchers=[track_alone])
     def track_command(ack, command, client):
         ack()  # first the acknowledgement, then the modal, well within the trigger's 3 seconds
-        open_track_modal(client, trigger_id=command["trigger_id"], channel=command.get("channel_id"))
+        open_track_modal(deps, client, trigger_id=command["trigger_id"], channel=command.get("channel_id"),
+                         user=command["user_id"])
 
     @app.shortcut(TRACK_STORY)
     def track_story(ack, shortcut, client):
         ack()
         channel = (shortcut.get("channel") or {}).get("id")
-        open_soon(client, trigger_id=shortcut["trigger_id"],
-                  view=story_modal(deps, shortcut.get("message") or {}, channel=channel))
+        open_story_modal(deps, client, message=shortcut.get("message") or {}, channel=channel,
+                         trigger_id=shortcut["trigger_id"], user=shortcut["user"]["id"])
 
     @app.action(HOME_TRACK)
     def home_track(ack, body, client):
         ack()
-        open_soon(client, trigger_id=body["trigger_id"], view=track_modal())
+        open_modal(deps, client, trigger_id=body["trigger_id"], view=track_modal(), user=body["user"]["id"])
 
     @app.view(TRACK_MODAL)
     def track_submitted(ack, view, body, client):
@@ -90,9 +77,23 @@ def register(app, deps) -> None:
         deps.later(submit_track, deps, client, line=line, channel=channel, user=body["user"]["id"])
 
 
-def open_track_modal(client, *, trigger_id: str, channel: str | None) -> None:
-    """`/incident track` with nothing after it."""
-    open_soon(client, trigger_id=trigger_id, view=track_modal(channel=channel, origin={"channel": channel}))
+def open_track_modal(deps, client, *, trigger_id: str, channel: str | None, user: str) -> None:
+    """`/incident track` with nothing after it: the empty form, with the channel it came from."""
+    open_modal(deps, client, trigger_id=trigger_id, user=user, channel=channel,
+               view=track_modal(channel=channel, origin={"channel": channel}))
+
+
+def open_story_modal(deps, client, *, message: dict, channel: str | None, trigger_id: str, user: str) -> None:
+    """The "Track this story" shortcut: the empty form at once; the stored story's title and day follow by views.update."""
+    links = message_links(message)
+    if not links:  # nothing to look up: the final view is at hand
+        open_modal(deps, client, trigger_id=trigger_id, user=user, channel=channel,
+                   view=story_modal(deps, message, channel=channel))
+        return
+    light = track_modal(channel=channel, note="Looking up the linked story…",
+                        origin={"channel": channel, "links": links[:3]})
+    open_modal(deps, client, trigger_id=trigger_id, user=user, channel=channel, view=light,
+               fill=lambda: story_modal(deps, message, channel=channel))
 
 
 def submit_track(deps, client, *, line: str, channel: str | None, user: str) -> None:

@@ -117,10 +117,19 @@ CURRENT_METHODS = {
         {"type": "object", "required": ["ok", "files"],
          "properties": {"ok": {"enum": [True]}, "files": {"type": "array"}}},
         frozenset({"files:write"})),
+    # views.update: the 2021 spec marks nothing required. Today's docs: view is required, and one of
+    # view_id or external_id; hash (optional) is the view's hash as last answered: another one answers
+    # hash_conflict (the view changed since). Answers the updated view, same id, a new hash.
+    "views.update": MethodSpec(
+        "views.update", frozenset({"view", "view_id", "external_id", "hash"}), frozenset({"view"}),
+        _COMMON_ERRORS | {"hash_conflict", "not_found", "view_too_large", "duplicate_external_id"},
+        {"type": "object", "required": ["ok", "view"],
+         "properties": {"ok": {"enum": [True]}, "view": {"type": "object", "required": ["id", "hash"]}}},
+        frozenset({"none"})),
 }
 # views.open and views.publish are in the 2021 spec but list no error codes; these are today's docs'.
 VIEW_ERRORS = frozenset({"invalid_arguments", "expired_trigger_id", "invalid_trigger_id", "view_too_large",
-                         "duplicate_external_id", "not_found"})
+                         "duplicate_external_id", "not_found", "hash_conflict"})
 TRIGGER_SECONDS = 3.0  # a trigger_id is good for 3 seconds
 MAX_VIEW_BLOCKS = 100
 
@@ -149,13 +158,41 @@ def block_problems(blocks: Any) -> list[str]:
     return problems + _model_problems(blocks[:MAX_BLOCKS_PER_MESSAGE + 1])
 
 
+# The same blocks get the same verdict: kept (bounded), so that a burst of identical modals (a bench's
+# twenty Track forms) costs the fake one validation, not one each; its answers would lag behind otherwise.
+_VERDICTS: dict[tuple[str, str], list[str]] = {}
+_VERDICTS_LOCK = threading.Lock()
+_VERDICTS_MAX = 512
+
+
+def _remembered(kind: str, blocks: list, check: Callable[[list], list[str]]) -> list[str]:
+    try:
+        key = (kind, json.dumps(blocks, sort_keys=True))
+    except (TypeError, ValueError):
+        return check(blocks)
+    with _VERDICTS_LOCK:
+        found = _VERDICTS.get(key)
+    if found is None:
+        found = check(blocks)
+        with _VERDICTS_LOCK:
+            if len(_VERDICTS) >= _VERDICTS_MAX:
+                _VERDICTS.clear()
+            _VERDICTS[key] = found
+    return list(found)
+
+
 def _schema_problems(blocks: list) -> list[str]:
     """What the Block Kit JSON Schema refuses (the first ten)."""
-    return [f"schema: {e.json_path}: {e.message}"[:300] for e in list(_block_validator().iter_errors(blocks))[:10]]
+    return _remembered("schema", blocks, lambda b: [f"schema: {e.json_path}: {e.message}"[:300]
+                                                     for e in list(_block_validator().iter_errors(b))[:10]])
 
 
 def _model_problems(blocks: list) -> list[str]:
     """What slack_sdk's own block models refuse, block by block."""
+    return _remembered("model", blocks, _check_models)
+
+
+def _check_models(blocks: list) -> list[str]:
     problems = []
     for i, raw in enumerate(blocks):
         try:
@@ -247,7 +284,9 @@ class FakeSlack:
         self._thread: threading.Thread | None = None
         self.add_channel("C0GENERAL1", "general")
         self.uploads: dict[str, dict] = {}  # file_id -> {filename, length, data (bytes or None), title}
-        self.views: list[dict] = []  # views.open / views.publish, as accepted
+        self.views: list[dict] = []  # views.open / views.publish, as accepted; views.update replaces in place
+        self.view_history: dict[str, list[dict]] = {}  # view id -> every version accepted, first to last
+        self._hashes = 0
         self.home: dict[str, dict] = {}  # user -> the Home tab last published
 
     # set-up ------------------------------------------------------------------------------------
@@ -454,8 +493,9 @@ class FakeSlack:
             failure = None
         if failure is not None and not failure.crash_after_post:
             return self._failure_answer(spec, failure)
-        if method in ("views.open", "views.publish"):
-            problems = view_problems(args.get("view"), home=method == "views.publish")
+        if method in ("views.open", "views.publish", "views.update"):
+            home = method == "views.publish" or (method == "views.update" and self._view_type(args) == "home")
+            problems = view_problems(args.get("view"), home=home)
             if problems:
                 self._violation(f"{method}: invalid view: {'; '.join(problems[:5])}")
                 return 200, {"ok": False, "error": "invalid_arguments"}, {}
@@ -750,12 +790,46 @@ class FakeSlack:
             self.home[str(args["user_id"])] = view
         return {"view": view}
 
+    def _m_views_update(self, args: dict) -> dict:
+        if not (args.get("view_id") or args.get("external_id")):
+            self._violation("views.update: view_id or external_id is required")
+            raise SlackError("invalid_arguments")
+        with self._lock:
+            found = self._stored_view(args)
+            if found is None:
+                raise SlackError("not_found")
+            index, old = found
+            if args.get("hash") and str(args["hash"]) != old["hash"]:
+                raise SlackError("hash_conflict")
+            view = {**_json_arg(args.get("view")), "id": old["id"], "team_id": TEAM_ID, "app_id": "A0TEST",
+                    "bot_id": BOT_ID, "hash": self._next_hash(), "state": old.get("state") or {"values": {}}}
+            self.views[index] = view
+            self.view_history.setdefault(view["id"], []).append(view)
+        return {"view": dict(view)}
+
+    def _stored_view(self, args: dict) -> tuple[int, dict] | None:
+        key, wanted = ("id", args["view_id"]) if args.get("view_id") else ("external_id", args.get("external_id"))
+        for index, view in enumerate(self.views):
+            if view.get(key) == str(wanted):
+                return index, view
+        return None
+
+    def _view_type(self, args: dict) -> str | None:
+        with self._lock:
+            found = self._stored_view(args) if (args.get("view_id") or args.get("external_id")) else None
+        return found[1].get("type") if found else None
+
+    def _next_hash(self) -> str:
+        self._hashes += 1
+        return f"{time.time():.6f}.{self._hashes:08x}"
+
     def _accept_view(self, args: dict, *, kind: str) -> dict:
         view = _json_arg(args.get("view"))
         with self._lock:
             view = {**view, "id": f"V{len(self.views) + 1:09d}", "team_id": TEAM_ID, "app_id": "A0TEST",
-                    "bot_id": BOT_ID, "hash": f"{time.time():.6f}", "state": {"values": {}}}
+                    "bot_id": BOT_ID, "hash": self._next_hash(), "state": {"values": {}}}
             self.views.append(view)
+            self.view_history[view["id"]] = [view]
         return dict(view)
 
     def _m_users_info(self, args: dict) -> dict:

@@ -1,4 +1,5 @@
-"""The fake's methods from Slack's current docs (not in the 2021 spec): the external upload and views."""
+"""The fake's methods from Slack's current docs (not in the 2021 spec): the external upload and views
+(views.update's required arguments and hash_conflict)."""
 
 import time
 
@@ -73,9 +74,36 @@ def test_views_open_refuses_an_expired_trigger_and_an_invalid_modal(fake):
     assert fake.violations == []
 
 
+def test_views_update_needs_a_view_and_its_id_and_refuses_a_stale_hash(fake):
+    client = make_web_client(token="xoxb-test", base_url=fake.url)
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "T"},
+             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Loading…"}}]}
+    opened = client.views_open(trigger_id=f"1.{time.time_ns()}", view=modal)["view"]
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        client.api_call("views.update", json={"view": modal})  # neither view_id nor external_id
+    assert "view_id or external_id is required" in fake.violations.pop()
+    with pytest.raises(SlackApiError, match="invalid_arg_name"):
+        client.api_call("views.update", json={"view_id": opened["id"]})  # no view
+    assert "required argument(s) missing: view" in fake.violations.pop()
+    with pytest.raises(SlackApiError, match="not_found"):
+        client.views_update(view_id="V999999999", view=modal)
+    full = {**modal, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "killed: *12*"}}]}
+    updated = client.views_update(view_id=opened["id"], hash=opened["hash"], view=full)["view"]
+    assert updated["id"] == opened["id"] and updated["hash"] != opened["hash"]
+    assert updated["blocks"] == full["blocks"] and fake.views[0]["blocks"] == full["blocks"]
+    with pytest.raises(SlackApiError, match="hash_conflict"):  # the hash views.open answered is spent now
+        client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal)
+    assert [v["blocks"] for v in fake.view_history[opened["id"]]] == [modal["blocks"], full["blocks"]]
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        client.views_update(view_id=opened["id"], view={**full, "title": None})
+    assert "a modal needs a title" in fake.violations.pop()
+    assert fake.violations == []
+
+
 def test_the_manifest_grants_the_scopes_of_the_new_methods(fake):
     granted = set(yaml.safe_load(REPO_MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
-    for method in ("files.getUploadURLExternal", "files.completeUploadExternal", "views.open", "views.publish"):
+    for method in ("files.getUploadURLExternal", "files.completeUploadExternal", "views.open", "views.publish",
+                   "views.update"):
         needs = fake.spec[method].scopes
         assert "none" in needs or needs & granted, method
     manifest = yaml.safe_load(REPO_MANIFEST.read_text())

@@ -73,32 +73,102 @@ def test_the_messages_tab_publishes_nothing(running, slack):
     assert slack.calls_to("views.publish") == []
 
 
-def test_home_toll_opens_a_modal_and_home_chart_posts_and_tells_by_dm(running, catcher, slack):
-    command(running, catcher, TRACK)
-    payload = {"type": "block_actions", "user": {"id": EDITOR, "username": "editor", "team_id": "T0TEST"},
-               "api_app_id": "A0TEST", "token": "legacy", "team": {"id": "T0TEST", "domain": "newsroom"},
-               "container": {"type": "view", "view_id": "V1"}, "view": {"id": "V1", "type": "home"},
-               "actions": [{"action_id": "home_toll", "block_id": "incident_0_actions", "type": "button",
-                            "value": "bamako-attacks", "action_ts": str(time.time())}]}
+def home_click(running, action_id, value, *, trigger_id=None):
+    """A signed click on a Home tab button (a block_actions payload from a `home` view)."""
     from urllib.parse import urlencode
 
     from tests.slack.slack_requests import _trigger_id
-    payload["trigger_id"] = _trigger_id()
+    payload = {"type": "block_actions", "user": {"id": EDITOR, "username": "editor", "team_id": "T0TEST"},
+               "api_app_id": "A0TEST", "token": "legacy", "team": {"id": "T0TEST", "domain": "newsroom"},
+               "container": {"type": "view", "view_id": "V1"}, "view": {"id": "V1", "type": "home"},
+               "trigger_id": trigger_id or _trigger_id(),
+               "actions": [{"action_id": action_id, "block_id": "incident_0_actions", "type": "button",
+                            "value": value, "action_ts": str(time.time())}]}
     assert post(running.url, urlencode({"payload": json.dumps(payload)})).status_code == 200
-    deadline = time.monotonic() + 10
-    while not slack.calls_to("views.open") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    (opened,) = slack.calls_to("views.open")
-    assert opened.ok and "Bamako attacks — toll" in json.dumps(opened.args["view"], ensure_ascii=False)
-    payload["actions"][0].update(action_id="chart_toll", block_id="incident_0_actions")
-    payload["trigger_id"] = _trigger_id()
-    assert post(running.url, urlencode({"payload": json.dumps(payload)})).status_code == 200
+
+
+def answered(slack, method, *, count=1, timeout=10.0):
+    """The first `count` answered calls to `method`, waiting at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        calls = [c for c in slack.calls_to(method) if c.response is not None]
+        if len(calls) >= count:
+            return calls[:count]
+        time.sleep(0.02)
+    raise AssertionError(f"{method}: fewer than {count} answered within {timeout} s")
+
+
+def test_home_toll_opens_a_modal_and_home_chart_posts_and_tells_by_dm(running, catcher, slack):
+    command(running, catcher, TRACK)
+    home_click(running, "home_toll", "bamako-attacks")
+    (opened,) = answered(slack, "views.open")
+    assert opened.ok and "Loading" in json.dumps(opened.args["view"])
+    (updated,) = answered(slack, "views.update")
+    assert updated.ok and "Bamako attacks — toll" in json.dumps(updated.args["view"], ensure_ascii=False)
+    home_click(running, "chart_toll", "bamako-attacks")
     deadline = time.monotonic() + 15
     while not slack.messages(slack.dm(EDITOR).id) and time.monotonic() < deadline:
         time.sleep(0.05)
     (dm,) = slack.messages(slack.dm(EDITOR).id)
     assert "Posted the chart of Bamako attacks" in dm["text"]
     assert slack.uploads["F000000001"]["data"].startswith(PNG_SIGNATURE)
+
+
+def test_home_toll_opens_light_at_once_while_the_toll_is_slow_and_the_update_carries_the_toll(
+        running, catcher, slack, monkeypatch):
+    command(running, catcher, TRACK)
+    real_ask = running.desk.ask
+
+    def slow_ask(text, **kwargs):
+        if text.endswith(" toll"):
+            time.sleep(4)  # the toll reading, artificially slower than the trigger's 3 seconds
+        return real_ask(text, **kwargs)
+
+    monkeypatch.setattr(running.desk, "ask", slow_ask)
+    clicked = time.monotonic()
+    home_click(running, "home_toll", "bamako-attacks")
+    (opened,) = answered(slack, "views.open", timeout=3)
+    assert opened.ok and opened.at - clicked < 1.0  # before the slow part, not after it
+    light = opened.args["view"]
+    assert light["title"]["text"] == "Toll" and "Loading" in texts(light) and "killed" not in texts(light)
+    assert view_problems(light, home=False) == []
+    assert slack.calls_to("views.update") == []  # the toll is still being read
+    (updated,) = answered(slack, "views.update", timeout=15)
+    assert updated.ok and updated.at - clicked >= 4.0
+    assert updated.args["view_id"] == opened.response["view"]["id"]
+    assert updated.args["hash"] == opened.response["view"]["hash"]
+    full = json.dumps(updated.args["view"], ensure_ascii=False)
+    assert "Bamako attacks — toll" in full and "Loading" not in full
+    assert slack.view_history[opened.response["view"]["id"]][-1]["blocks"] == updated.args["view"]["blocks"]
+
+
+def test_home_toll_with_an_expired_trigger_says_so_by_dm(running, catcher, slack):
+    command(running, catcher, TRACK)
+    home_click(running, "home_toll", "bamako-attacks", trigger_id=f"9.{time.time_ns() - 4_000_000_000}")
+    (opened,) = answered(slack, "views.open")
+    assert opened.error == "expired_trigger_id"
+    assert slack.violations and "more than 3 s" in slack.violations.pop()  # the fake's record of the expiry
+    deadline = time.monotonic() + 10
+    while not slack.messages(slack.dm(EDITOR).id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (dm,) = slack.messages(slack.dm(EDITOR).id)
+    assert "could not open" in dm["text"] and "3 seconds" in dm["text"]
+    assert slack.calls_to("views.update") == []
+
+
+def test_home_toll_that_fails_to_load_says_so_in_the_modal_instead_of_loading_for_ever(running, catcher, slack,
+                                                                                        monkeypatch):
+    command(running, catcher, TRACK)
+
+    def broken_ask(text, **kwargs):
+        raise RuntimeError("the desk fell over")
+
+    monkeypatch.setattr(running.desk, "ask", broken_ask)
+    home_click(running, "home_toll", "bamako-attacks")
+    (opened,) = answered(slack, "views.open")
+    (updated,) = answered(slack, "views.update")
+    assert opened.ok and updated.ok and updated.args["view_id"] == opened.response["view"]["id"]
+    assert "Something went wrong" in texts(updated.args["view"]) and "Loading" not in texts(updated.args["view"])
 
 
 def test_emerging_incidents_show_on_home_with_a_prefilled_track_button():

@@ -1,7 +1,9 @@
 """The Track modal: `/incident track` alone and the "Track this story" shortcut open it (views.open within
-the trigger's 3 s); a signed view_submission tracks the incident with the same code as the slash command."""
+the trigger's 3 s, even while the work queue is busy; the shortcut's prefill follows by views.update);
+a signed view_submission tracks the incident with the same code as the slash command."""
 
 import json
+import re
 import time
 from urllib.parse import urlencode
 
@@ -28,6 +30,15 @@ def wait_for(predicate, timeout=10.0):
 def opened_view(slack, count=1):
     answered = lambda: [c for c in slack.calls_to("views.open") if c.response is not None]  # noqa: E731
     call = wait_for(lambda: len(answered()) >= count and answered())[count - 1]
+    assert call.ok, call.response
+    return call
+
+
+def updated_view(slack, opened, timeout=10.0):
+    """The views.update of the view `opened` (a views.open call) answered."""
+    view_id = opened.response["view"]["id"]
+    call = wait_for(lambda: [c for c in slack.calls_to("views.update")
+                             if c.response is not None and c.args.get("view_id") == view_id], timeout)[0]
     assert call.ok, call.response
     return call
 
@@ -114,18 +125,79 @@ def test_track_this_story_prefills_from_the_stored_item(running, catcher, db, cl
                            "text": f"look at this <{item['link']}?utm_source=x|story>"}}
     before = len(slack.calls_to("views.open"))
     assert post(running.url, urlencode({"payload": json.dumps(payload)})).status_code == 200
-    view = opened_view(slack, before + 1).args["view"]
+    opened = opened_view(slack, before + 1)
+    assert "initial_date" not in json.dumps(opened.args["view"])  # the empty form first: no database read
+    view = updated_view(slack, opened).args["view"]
     assert view_problems(view, home=False) == []
     blocks = {b["block_id"]: b for b in view["blocks"]}
     assert blocks["since"]["element"]["initial_date"] == item["published"][:10]
     assert blocks["name"]["element"]["initial_value"] == item["title"][:150]
     assert blocks["channel"]["element"]["initial_conversation"] == CHANNEL
+    assert json.loads(view["private_metadata"])["item_id"] == item["id"]
     # a message whose link the desk never stored: the same modal, empty, saying so
     payload["trigger_id"] = _trigger_id()
     payload["message"]["text"] = "<https://example.org/elsewhere|elsewhere>"
     assert post(running.url, urlencode({"payload": json.dumps(payload)})).status_code == 200
-    view = opened_view(slack, before + 2).args["view"]
+    view = updated_view(slack, opened_view(slack, before + 2)).args["view"]
     assert "not a story the desk has stored" in json.dumps(view) and "initial_date" not in json.dumps(view)
+    # a message with no link at all: nothing to look up, the final modal opens alone
+    payload["trigger_id"] = _trigger_id()
+    payload["message"]["text"] = "no link here"
+    assert post(running.url, urlencode({"payload": json.dumps(payload)})).status_code == 200
+    assert "has no link" in json.dumps(opened_view(slack, before + 3).args["view"])
+    time.sleep(0.3)
+    assert len(slack.calls_to("views.update")) == 2
+
+
+def busy_queue(running, *, jobs=4, seconds=2.0):
+    """Fill the work queue (two threads) with slow jobs: it stays busy for jobs / 2 * seconds."""
+    for _ in range(jobs):
+        running.later(time.sleep, seconds)
+
+
+def test_track_opens_at_once_while_the_work_queue_is_busy_and_the_prefill_follows_by_views_update(
+        running, catcher, db, client, settings, slack):
+    founding_case(running, catcher, db, client, settings)
+    item = next(iter(db.query("select id, title, link, published from items where link is not null "
+                              "order by published limit 1")))
+    before = len(slack.calls_to("views.open"))
+    busy_queue(running)  # 4 s of work ahead of anything queued now
+    sent = time.monotonic()
+    assert post(running.url, slash_command("/incident", "track", user=EDITOR, response_url=catcher.url)
+                ).status_code == 200
+    bare = opened_view(slack, before + 1)
+    assert bare.at - sent < 1.0 and bare.args["view"]["callback_id"] == "track_modal"
+    payload = {"type": "message_action", "callback_id": "track_story", "trigger_id": _trigger_id(), "user": USER,
+               "team": TEAM, "api_app_id": "A0TEST", "token": "legacy", "channel": {"id": CHANNEL, "name": "mali-desk"},
+               "message_ts": "1.2", "response_url": "http://127.0.0.1:9/none",
+               "message": {"type": "message", "user": EDITOR, "ts": "1.2", "text": f"see <{item['link']}|story>"}}
+    sent = time.monotonic()
+    assert post(running.url, urlencode({"payload": json.dumps(payload)})).status_code == 200
+    story = opened_view(slack, before + 2)
+    assert story.at - sent < 1.0  # not behind the queue's 4 s
+    light = story.args["view"]
+    assert view_problems(light, home=False) == [] and "Looking up the linked story" in json.dumps(light)
+    assert "initial_value" not in json.dumps(light) and slack.calls_to("views.update") == []
+    update = updated_view(slack, story, timeout=20)
+    assert update.at - sent > 1.0  # behind the queue's slow jobs, as the answers' work is
+    assert update.args["view_id"] == story.response["view"]["id"]
+    assert update.args["hash"] == story.response["view"]["hash"]
+    blocks = {b["block_id"]: b for b in update.args["view"]["blocks"]}
+    assert blocks["name"]["element"]["initial_value"] == item["title"][:150]
+    assert blocks["since"]["element"]["initial_date"] == item["published"][:10]
+
+
+def test_an_expired_trigger_is_told_to_the_user_in_the_channel(running, catcher, slack):
+    slack.channels[CHANNEL].users.add(EDITOR)
+    body = slash_command("/incident", "track", user=EDITOR, response_url=catcher.url)
+    stale = re.sub(r"trigger_id=[^&]+", f"trigger_id=9.{time.time_ns() - 4_000_000_000}", body)  # 4 s old
+    assert stale != body and post(running.url, stale).status_code == 200
+    call = wait_for(lambda: [c for c in slack.calls_to("views.open") if c.response])[0]
+    assert call.error == "expired_trigger_id"
+    assert "more than 3 s" in slack.violations.pop()
+    told = wait_for(lambda: [c for c in slack.calls_to("chat.postEphemeral") if c.response])[0]
+    assert told.ok and told.args["channel"] == CHANNEL and told.args["user"] == EDITOR
+    assert "could not open" in told.args["text"]
 
 
 def test_the_home_tabs_track_button_opens_the_modal(running, slack):
@@ -161,3 +233,27 @@ def test_twenty_concurrent_commands_with_modal_opens_are_all_acknowledged_fast(r
                       slack.calls_to("views.open"))
     assert all(c.ok for c in opened)  # each within its trigger's 3 seconds (the fake refuses later ones)
     assert len(catcher.wait(16, timeout=60)) == 16  # the track line, then 15 answers: toll, chart and list
+
+
+def test_a_burst_of_track_modals_all_reach_slack_within_the_trigger_even_when_slack_answers_slowly(
+        running, catcher, slack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    burst = 16
+    slack.answer_late("views.open", seconds=0.9, times=burst)  # each open held 0.9 s, as a slow round trip
+
+    def send(_):
+        body = slash_command("/incident", "track", user=EDITOR, response_url=catcher.url)
+        issued = int(re.search(r"trigger_id=\d+\.(\d+)", body).group(1)) / 1e9
+        assert post(running.url, body).status_code == 200
+        return issued
+
+    with ThreadPoolExecutor(max_workers=burst) as pool:
+        issued = list(pool.map(send, range(burst)))
+    calls = wait_for(lambda: len([c for c in slack.calls_to("views.open") if c.response]) >= burst
+                     and slack.calls_to("views.open"), timeout=20)
+    wall = time.time() - time.monotonic()
+    ages = sorted(round(c.at + wall - int(c.args["trigger_id"].rsplit(".", 1)[-1]) / 1e9, 2) for c in calls)
+    assert len(calls) == burst and all(c.ok for c in calls), ages  # none answered expired_trigger_id
+    # Four openers took four turns of 0.9 s for this burst: the last was answered 3.6 s after its trigger, expired.
+    assert max(c.at + wall for c in calls) - min(issued) < 2.0, ages
