@@ -14,6 +14,7 @@ from . import patterns as P
 from .distractors import distractor_class
 from .figures import figure_after_or_before, noun_run
 from .headlines import headlines
+from .sides import side_of
 from .implicit import full_name_known, group_count, reduced_metric, subject_before
 from .lang import detect_lang
 from .lexicon import who_of
@@ -54,7 +55,7 @@ def _make(sentence: str, offset: int, metric: str, start: int, end: int,
         metric=metric, value=value, low=low, high=high, qualifier=qualifier,
         source=attr.source if attr else "unattributed", quote=quote,
         start=offset + start, end=offset + end, vague=vague,
-        who=_who(who_text if who_text is not None else quote),
+        who=side_of(sentence, start, end) or _who(who_text if who_text is not None else quote),
         source_text=attr.words.strip() if attr else None,
     )
     clause_hedged, cumulative = _clause_flags(clause_text, *may_doubt)
@@ -349,6 +350,8 @@ def sentence_mentions(sentence: str, offset: int, lang: str, context: str = "",
 
 
 _SOFT_HYPHEN = "\u00ad"
+_QUOTED_FIGURE = re.compile(r"(«\s*)((?:dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine|"
+                            r"soixantaine|centaine|millier)s?)(\s*»)")
 
 
 def mentions(text: str, lang: str | None = None) -> list[Mention]:
@@ -356,6 +359,11 @@ def mentions(text: str, lang: str | None = None) -> list[Mention]:
     if _SOFT_HYPHEN in text:
         return _without_soft_hyphens(text, lang)
     lang = lang if lang in ("en", "fr") else detect_lang(text)
+    given = text
+    if lang == "fr" and "«" in text:
+        # "une « soixantaine » de morts": quote marks around the figure's word are read as spaces
+        # (same length, so every offset and quote stays the text's own).
+        text = _QUOTED_FIGURE.sub(lambda m: " " * len(m.group(1)) + m.group(2) + " " * len(m.group(3)), text)
     out: list[Mention] = []
     for start, end, stems in trigger_sentences(text):
         out.extend(sentence_mentions(text[start:end], start, lang, text, stems))
@@ -364,7 +372,10 @@ def mentions(text: str, lang: str | None = None) -> list[Mention]:
     moved_on = other_incident_at(text, out[0].claim.end) if out else None
     if moved_on is not None:
         out = [replace(m, background=True) if m.claim.start >= moved_on else m for m in out]
-    return [with_scope(m) for m in placed(out, text)]
+    out = [with_scope(m) for m in placed(out, text)]
+    if given is not text:
+        out = [replace(m, claim=replace(m.claim, quote=given[m.claim.start:m.claim.end])) for m in out]
+    return out
 
 
 def _without_soft_hyphens(text: str, lang: str | None) -> list[Mention]:

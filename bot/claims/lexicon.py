@@ -84,7 +84,9 @@ CASUALTY_AFTER = {
             "avoir péri", "auraient péri", "aurait péri", "péri", "avoir perdu la vie", "perdu la vie",
             "assassinés", "assassinées", "assassiné", "assassinée", "exécutés", "exécutées",
             "massacrés", "massacrées", "abattus", "abattues", "abattu", "abattue", "corps",
-            "victimes décédées", "pertes humaines",
+            "victimes décédées", "pertes humaines", "tombés en héros", "tombé en héros", "tombés au combat",
+            "tombé au combat", "tombés au front", "tombé au front", "tombés sur le champ d'honneur",
+            "égorgés", "égorgées", "décapités", "décapitées", "calcinés",
         ],
         "injured": ["blessés", "blessées", "blessé", "blessée", "blessures", "hospitalisés",
                     "dans un état grave", "dans un état critique"],
@@ -182,7 +184,8 @@ WHO = {
                  r"journalists?|reporters?|civils?|villageois|habitants?|passagers?|fidèles|"
                  r"enfants?|femmes?|élèves|étudiants?|journalistes?",
     "soldiers": r"soldiers?|troops?|servicemen|servicemembers?|peacekeepers?|gendarmes?|militaires?|"
-                r"soldats?|casques?\s+bleus?|army|military|VDP|volontaires",
+                r"soldats?|casques?\s+bleus?|army|military|VDP|volontaires|"
+                r"combattants\s+(?:burkinabè|burkinabés|maliens|nigériens|tchadiens|camerounais|volontaires)",
     "police": r"police(?:men|man|\s+officers?|\s+trainees)?|officers?|policiers?|troopers?|deputies|deputy|"
               r"trainees?|cadets?|agents?",
     "attackers": r"attackers?|assailants?|militants?|fighters?|jihadists?|djihadistes?|insurgents?|"

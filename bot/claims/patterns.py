@@ -192,8 +192,7 @@ VERB_ANCHOR = {
     )
     for lang in LANGS
 }
-# An editor's insertion may follow the subject: "he [Moser] was pronounced dead".
-_INSERTION = r"(?:\s*\[[^\]]{1,40}\])?"
+_INSERTION = r"(?:\s*\[[^\]]{1,40}\])?"  # an editor's insertion after the subject: "he [Moser] was pronounced dead"
 SUBJECT_END = {
     "en": re.compile(rf"{_G_EN_SUBJ}{_EN_SUBJ}{_INSERTION}\s*$", _FLAGS),
     "fr": re.compile(rf"{_G_FR_SUBJ}{_FR_SUBJ}{_INSERTION}\s*$", _FLAGS),
@@ -310,7 +309,8 @@ CUMULATIVE = re.compile(
     r"in\s+recent\s+(?:years|months)|every\s+year|each\s+year|a\s+year|per\s+year|annually|year-to-date|"
     r"depuis\s+(?:(?:19|20)\d\d|le\s+début|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|"
     r"novembre|décembre|des\s+années|plusieurs\s+années|\d+\s+ans)|en\s+(?:19|20)\d\d\b|cette\s+année|"
-    r"l['’]an\s+dernier|l['’]année\s+dernière|au\s+total\s+depuis|par\s+an)\b",
+    r"l['’]an\s+dernier|l['’]année\s+dernière|au\s+total\s+depuis|par\s+an|"
+    r"(?:\w+\s+)?(?:derniers\s+mois|dernières\s+années|dernières\s+semaines))\b",
     _FLAGS,
 )
 

@@ -18,7 +18,8 @@ TRIGGER_STEMS = (
     "deceased", "deadly", "tué", "tuant", "tuer", "tuent", "mort", "décè", "décéd", "bless", "péri", "enlev", "otage", "disparu", "bilan",
     "abattu", "assassin", "exécut", "la vie", "corps", "état grave", "état critique",
     "behead", "slaughter", "égorg", "décapit", "massacré", "decapitat", "ablaze", "lynch", "burned alive",
-    "burnt alive", "lost their lives", "lost his life", "lost her life",
+    "burnt alive", "lost their lives", "lost his life", "lost her life", "tombés en héros", "tombé en héros",
+    "tombés au", "tombé au", "tombés sur le champ", "calcin",
 )
 _TRIGGER = ahocorasick.Automaton()
 for _stem in TRIGGER_STEMS:

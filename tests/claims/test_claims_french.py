@@ -31,3 +31,30 @@ def test_fixture_sentence(case):
             got = text_toll(text, lang)[metric]
             got = None if got is None else (got.value if got.value is not None else got.vague)
             assert got == case[f"toll_{metric}"]
+
+
+def test_burkinabe_fighters_are_soldiers_and_the_enemy_side_is_the_attackers():
+    from bot.claims import text_toll
+
+    text = "Cinquante-trois combattants burkinabè ont été tués lundi au cours d'intenses combats contre des terroristes."
+    assert text_toll(text, "fr")["killed"].value == 53
+    text = ("Au moins six soldats nigériens ont été tués, selon le ministère. Le bilan provisoire fait également "
+            "état de « dix-sept morts côté ennemi ».")
+    assert text_toll(text, "fr")["killed"].value == 6
+
+
+def test_soldiers_fallen_as_heroes_are_dead_and_a_quoted_soixantaine_is_about_sixty():
+    from bot.claims import extract_claims, text_toll
+
+    text = "Le bilan provisoire est le suivant: côté ami, 29 soldats sont tombés en héros, deux ont été gravement blessés."
+    toll = text_toll(text, "fr")
+    assert toll["killed"].value == 29 and toll["killed"].who == "soldiers" and toll["injured"].value == 2
+    claims = extract_claims("L'attaque a fait une « soixantaine » de morts, selon une ONG.", "fr")
+    assert [(c.value, c.qualifier, c.quote) for c in claims] == [(60, "about", "une « soixantaine » de morts")]
+
+
+def test_a_toll_over_the_last_twelve_months_is_no_event_toll():
+    from bot.claims import text_toll
+
+    text = "L'ONU paie le prix fort, avec pour les douze derniers mois un bilan de vingt-sept morts et cent douze blessés."
+    assert text_toll(text, "fr") == {"killed": None, "injured": None}
