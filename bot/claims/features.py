@@ -49,10 +49,12 @@ def _number(c: Claim | None) -> int | None:
 def candidates(ms: list[Mention], rule: Claim | None, metric: str, text: str, lang: str) -> list[Candidate]:
     """Every value the metric's toll could take in this text, the rules' choice among them."""
     # Rules that are right stay hard limits: the perpetrators' claims, cumulative figures, figures the
-    # text says were replaced and a single victim it only speculates about are never a toll.
+    # text says were replaced, a single victim it only speculates about and the attackers' dead are never a toll.
     own = [m for m in ms if (m.claim.metric == metric or (metric == "injured" and m.shot))
            and m.claim.source != "perpetrator_claim" and not m.cumulative and not m.history and not m.elsewhere
-           and not (m.hedged and m.entity is not None)]
+           and not (m.hedged and m.entity is not None)
+           # the attackers' dead are counted apart: a candidate only where the rules took them (a lone gunman)
+           and not (m.claim.who == "attackers" and (rule is None or rule.who != "attackers"))]
     # A ceiling ("up to 100") is no estimate: it is a candidate only when the text gives nothing else.
     firm = [m for m in own if m.claim.qualifier != "up_to"]
     own = firm or own
