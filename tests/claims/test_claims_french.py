@@ -58,3 +58,11 @@ def test_a_toll_over_the_last_twelve_months_is_no_event_toll():
 
     text = "L'ONU paie le prix fort, avec pour les douze derniers mois un bilan de vingt-sept morts et cent douze blessés."
     assert text_toll(text, "fr") == {"killed": None, "injured": None}
+
+
+def test_the_day_befores_attack_told_in_the_pluperfect_is_another_event():
+    from bot.claims import text_toll
+
+    text = ("Le double attentat de dimanche a fait neuf morts et une trentaine de blessés. La veille, cinq autres "
+            "kamikazes avaient déclenché leurs charges en plein marché, au Tchad voisin, faisant 41 morts.")
+    assert text_toll(text, "fr")["killed"].value == 9
