@@ -129,7 +129,7 @@ FR_PASSIVE_CW = {
 }
 FR_INTRANS_CW = {
     "killed": ["est mort", "est morte", "est décédé", "est décédée", "a péri", "a trouvé la mort", "a perdu la vie",
-               "a succombé", "a été retrouvé mort", "a été retrouvée morte", "sont morts", "ont péri",
+               "a succombé", "succomba", "succombe", "a été retrouvé mort", "a été retrouvée morte", "sont morts", "ont péri",
                "ont trouvé la mort", "ont perdu la vie"],
 }
 FR_ACTIVE_CV = {

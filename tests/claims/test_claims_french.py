@@ -66,3 +66,10 @@ def test_the_day_befores_attack_told_in_the_pluperfect_is_another_event():
     text = ("Le double attentat de dimanche a fait neuf morts et une trentaine de blessés. La veille, cinq autres "
             "kamikazes avaient déclenché leurs charges en plein marché, au Tchad voisin, faisant 41 morts.")
     assert text_toll(text, "fr")["killed"].value == 9
+
+
+def test_il_succomba_is_one_death():
+    from bot.claims import text_toll
+
+    text = "Deux hommes armés ont ouvert le feu sur un commerçant à la sortie de la mosquée. Il succomba sur place."
+    assert text_toll(text, "fr")["killed"].value == 1
