@@ -18,6 +18,11 @@ _I = re.IGNORECASE
 # (not "avait fait": that is as often the current event's earlier count; measured, it lost held-out texts).
 _PLUPERFECT = re.compile(r"\bav(?:ai(?:en)?t|ions)\s+(?:été\s+|déjà\s+)?(?:tué|tués|tuées|tuée|perdu|coûté|"
                          r"subi|déclenché|frappé|visé|attaqué|ciblé|endeuillé)", _I)
+# An earlier event named by its year: "fired over the 2011 killing of five Chechen women",
+# "le massacre de 2019 a fait 38 morts".
+_YEAR_EVENT = re.compile(r"\b(?:the\s+(?:19|20)\d\d\s+(?:killings?|massacres?|murders?|attacks?|bombings?)(?:\s+of)?|"
+                         r"(?:le|la|l['’])\s*(?:massacre|attaque|attentat|tuerie)s?\s+de\s+(?:19|20)\d\d"
+                         r"(?:\s+(?:a|avait|ont|avaient)\s+fait)?)\s", _I)
 # An earlier toll the text replaces (each branch opens on one of a few letters: re scans for them fast).
 _EARLIER = re.compile(r"(?=[pPbBeEiIfF])(?:(?:premier|précédent)\s+bilan|bilan\s+(?:initial|précédent)|"
                       r"(?:earlier|previous|initial|first)\s+(?:death\s+)?toll|initially\s+(?:said|reported)|"
@@ -44,12 +49,19 @@ _GATES = {
     "plus": ("avai", "avions"),
     "earlier": ("bilan", "toll", "initially", "earlier"),
     "among": ("among", "parmi"),
+    "year": (" killing", " killings", " massacre", " murder", " attack", " bombing", "massacre de", "attaque de",
+             "attentat de", "tuerie de"),
 }
 _GATE = ahocorasick.Automaton()
 for _group, _words in _GATES.items():
     for _w in _words:
         _GATE.add_word(_w, _group)
 _GATE.make_automaton()
+
+
+def _year_event_at(text: str, start: int) -> bool:
+    """Whether a figure at `start` is told as part of an earlier event named by its year."""
+    return any(m.start() < start <= m.end() + 2 for m in _YEAR_EVENT.finditer(text, max(0, start - 45), start + 30))
 
 
 def _spans(rx: re.Pattern, text: str) -> list[tuple[int, int]]:
@@ -67,7 +79,7 @@ def placed(ms: list, text: str) -> list:
     plus = _spans(_PLUPERFECT, text) if "plus" in groups else []
     earlier = _spans(_EARLIER, text) if "earlier" in groups else []
     among = _spans(_AMONG, text) if "among" in groups else []
-    if side is None and not plus and not earlier and not among:
+    if side is None and not plus and not earlier and not among and "year" not in groups:
         return ms
     out = []
     for m in ms:
@@ -76,7 +88,8 @@ def placed(ms: list, text: str) -> list:
             m = replace(m, elsewhere=True)
         elif not m.history and any(c.start - _CHARS <= e <= c.start for _s, e in earlier):
             m = replace(m, history=True)
-        elif not m.background and any(c.start - _PAST_CHARS <= a and b <= c.end + 30 for a, b in plus):
+        elif not m.background and (any(c.start - _PAST_CHARS <= a and b <= c.end + 30 for a, b in plus)
+                                   or ("year" in groups and _year_event_at(text, c.start))):
             m = replace(m, background=True)
         elif not m.subset and any(c.start <= a <= c.end + 50 for a, _b in among):
             m = replace(m, subset=True)

@@ -315,3 +315,9 @@ def test_decapitated_set_ablaze_and_said_to_have_died_are_deaths():
     assert _toll("Eight people from the same family have been decapitated in broad day light.")[0] == 8
     assert _toll("At least seven persons believed to be nomads were reportedly set ablaze at the motor park.")[0] == 7
     assert _toll("At least five people are said to have died after armed men invaded the village.")[0] == 5
+
+
+def test_an_earlier_event_named_by_its_year_is_not_this_toll():
+    text = ("Gunmen have shot and killed a former police officer who was fired over the 2011 killing of five "
+            "women in Quetta.")
+    assert _toll(text)[0] == 1
