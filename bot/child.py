@@ -69,6 +69,15 @@ def _child_start(parent_pid: int, initializer: Callable, *initargs) -> None:
     initializer(*initargs)
 
 
+def _kill_survivors(pool: ProcessPoolExecutor) -> None:
+    """A broken pool's other processes, SIGKILLed: the pool SIGTERMs them, which children ignore
+    (become_background), and then waits for them forever (a hung thread, a process left behind)."""
+    for process in list((pool._processes or {}).values()):
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=False)
+
+
 class Child:
     """A pool of `workers` processes (one by default): `run(fn, *args)` runs fn there and waits; a dead
     child breaks the pool, which is replaced once (every call that was running on it gets BrokenProcessPool)."""
@@ -92,7 +101,7 @@ class Child:
             with self._replacing:  # many threads may see one broken pool: it is replaced once
                 if self._pool is pool:
                     self._pool = self._new_pool()
-                    pool.shutdown(wait=False)
+                    _kill_survivors(pool)
             raise
 
     def pids(self) -> list[int]:
