@@ -104,6 +104,11 @@ class Child:
                     _kill_survivors(pool)
             raise
 
+    def start(self) -> None:
+        """Start every process now (the pool starts them on demand): one short task each, all at once."""
+        for future in [self._pool.submit(time.sleep, 0.05) for _ in range(self.workers)]:
+            future.result()
+
     def pids(self) -> list[int]:
         """The pids of the pool's running processes (started on demand: none before the first call)."""
         return list((self._pool._processes or {}).keys())

@@ -25,9 +25,8 @@ from db import open_database
 
 open_database(sys.argv[1]).close()
 worker, desk = IngestWorker(sys.argv[1], parse_workers=2), DeskProcess(sys.argv[1])
-parsers = worker.parse_pool._children
-list(parsers._pool.map(time.sleep, [0.2, 0.2]))  # two at once: both parse processes start
-print(worker._child.run(os.getpid), desk._child.run(os.getpid), *parsers.pids(), flush=True)
+worker.parse_pool.start()
+print(worker._child.run(os.getpid), desk._child.run(os.getpid), *worker.parse_pool.pids(), flush=True)
 time.sleep(120)
 """
 

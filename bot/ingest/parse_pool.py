@@ -59,8 +59,12 @@ class ParsePool:
         return ParseOutcome(error="parse process died twice on this feed; will retry at the next poll",
                             memory=memory)
 
+    def start(self) -> None:
+        """Start the parse processes now rather than with the first parses."""
+        self._children.start()
+
     def pids(self) -> list[int]:
-        """The running parse processes (started on the first parse)."""
+        """The running parse processes (started on the first parse, or by start)."""
         return self._children.pids()
 
     def close(self) -> None:
