@@ -145,7 +145,7 @@ def store_parsed(db, feed: FeedConfig, row: dict, fetched: FetchResult, state: d
     with writing(db):
         memory = load_block_memory(db, feed.id)
         memory = tuple(memory) if memory else None
-        if memory != outcome.memory:
+        if outcome.parsed is not None and memory != outcome.memory:  # (a failed parse failed whole, cut or not)
             outcome = parse_fetched(fetched, feed_id=feed.id, lang=feed.lang, now=now, memory=memory)
         if outcome.parsed is None:
             if outcome.not_a_feed and fetched.pushed:  # the hub's fault, not the feed's: health left alone
