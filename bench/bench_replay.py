@@ -331,6 +331,16 @@ def report(db, figures: Figures, unchanged, rss_start, rss_after_replay, args) -
           f"{rss_start:.0f} MB; target < {TARGET_PEAK_MB})  {verdict(peak < TARGET_PEAK_MB)}")
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU time of running processes (Linux /proc; nan elsewhere)."""
+    try:
+        ticks = sum(sum(map(int, Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]))
+                    for pid in pids)
+    except OSError:
+        return float("nan")
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def pool_replay(args, feeds, timeline, versions, settings, workdir: str) -> None:
     """The replay in rounds (each feed's next version, the five polled at once by poll_all) through the bot's
     ingest: parse pool of 1 vs of N processes, one writer each, every round timed for both in turn."""
@@ -345,7 +355,7 @@ def pool_replay(args, feeds, timeline, versions, settings, workdir: str) -> None
         worker = IngestWorker(path, parse_workers=workers)
         worker.parse_pool.start()
         worker.process_pending(limit=0)  # the writer started too
-        runs[workers] = [db, worker, 0.0, 0]
+        runs[workers] = [db, worker, 0.0, 0, cpu_seconds(worker._child.pids()), cpu_seconds(worker.parse_pool.pids())]
     print(f"\nreplaying again in {max(map(len, per_feed))} rounds through poll_all, parse pool of {sorted(runs)}")
     try:
         with make_client(settings) as client:
@@ -358,17 +368,19 @@ def pool_replay(args, feeds, timeline, versions, settings, workdir: str) -> None
                     results = poll_all(run_[0], client, feeds, settings=settings, ingest=run_[1])
                     run_[2] += time.perf_counter() - started
                     run_[3] += sum(len(r.new_ids) for r in results)
-        for workers, (db, _, seconds, new) in runs.items():
+        for workers, (db, worker, seconds, new, writer_start, parsers_start) in runs.items():
             stored = db.execute("select count(*) from items").fetchone()[0]
             twice = db.execute("select count(*) from (select feed_id, guid from items group by feed_id, guid"
                                " having count(*) > 1)").fetchone()[0]
             print(f"  {workers} parse process(es): {new / seconds:>7,.0f} new items/s  ({seconds:.1f} s wall; "
-                  f"{stored:,} items stored, {twice} twice)")
+                  f"{stored:,} items stored, {twice} twice; CPU s: writer (store, process) "
+                  f"{cpu_seconds(worker._child.pids()) - writer_start:.1f}, "
+                  f"parsers {cpu_seconds(worker.parse_pool.pids()) - parsers_start:.1f})")
         if len(runs) == 2:
             one, many = (runs[w][3] / runs[w][2] for w in sorted(runs))
             print(f"  speed-up with {args.parse_workers}: {many / one:.2f}x")
     finally:
-        for db, worker, _, _ in runs.values():
+        for db, worker, *_ in runs.values():
             worker.close()
             db.close()
 
