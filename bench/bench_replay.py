@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-typical", action="store_true", help="skip the typical-bot reader")
     parser.add_argument("--copies", type=int, default=8,
                         help="feeds per replay feed in the concurrent unchanged-poll test (default 8)")
+    parser.add_argument("--parse-workers", type=int, default=0,
+                        help="then replay again as the bot does (poll_all, ingest worker), with 1 and with N parse "
+                             "processes side by side (0: skip)")
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"replay corpus not found at {args.corpus} (it sits beside the checkout: ../shared/corpus/replay)")
@@ -266,6 +269,8 @@ def run(args, names, files, timeline, versions, etag_on, port, workdir: str) -> 
                                                                               counts)
 
         report(db, figures, unchanged, rss_start, rss_after_replay, args)
+        if args.parse_workers:
+            pool_replay(args, feeds, timeline, versions, settings, workdir)
         return 0
     finally:
         db.close()
@@ -324,6 +329,60 @@ def report(db, figures: Figures, unchanged, rss_start, rss_after_replay, args) -
     print(f"  {'bare feedparser, for comparison':<38} {figures.bare.cpu:6.1f} CPU s {figures.bare.seconds:6.1f} s")
     print(f"peak memory (RSS)           {peak:>10.0f} MB (after the replay {rss_after_replay:.0f} MB; at start "
           f"{rss_start:.0f} MB; target < {TARGET_PEAK_MB})  {verdict(peak < TARGET_PEAK_MB)}")
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU time of running processes (Linux /proc; nan elsewhere)."""
+    try:
+        ticks = sum(sum(map(int, Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]))
+                    for pid in pids)
+    except OSError:
+        return float("nan")
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def pool_replay(args, feeds, timeline, versions, settings, workdir: str) -> None:
+    """The replay in rounds (each feed's next version, the five polled at once by poll_all) through the bot's
+    ingest: parse pool of 1 vs of N processes, one writer each, every round timed for both in turn."""
+    from bot.ingest.worker import IngestWorker
+
+    per_feed = [[index for _, i, index in timeline if i == n] for n in range(len(feeds))]
+    runs = {}
+    for workers in sorted({1, args.parse_workers}):
+        path = os.path.join(workdir, f"pool-{workers}.db")
+        db = open_database(path)
+        sync_file_feeds(db, feeds)
+        worker = IngestWorker(path, parse_workers=workers)
+        worker.parse_pool.start()
+        worker.process_pending(limit=0)  # the writer started too
+        runs[workers] = [db, worker, 0.0, 0, cpu_seconds(worker._child.pids()), cpu_seconds(worker.parse_pool.pids())]
+    print(f"\nreplaying again in {max(map(len, per_feed))} rounds through poll_all, parse pool of {sorted(runs)}")
+    try:
+        with make_client(settings) as client:
+            for round_ in range(max(map(len, per_feed))):
+                for n, indexes in enumerate(per_feed):
+                    versions[n] = indexes[min(round_, len(indexes) - 1)] if indexes else 0
+                for workers in (sorted(runs) if round_ % 2 else sorted(runs, reverse=True)):  # in turn
+                    run_ = runs[workers]
+                    started = time.perf_counter()
+                    results = poll_all(run_[0], client, feeds, settings=settings, ingest=run_[1])
+                    run_[2] += time.perf_counter() - started
+                    run_[3] += sum(len(r.new_ids) for r in results)
+        for workers, (db, worker, seconds, new, writer_start, parsers_start) in runs.items():
+            stored = db.execute("select count(*) from items").fetchone()[0]
+            twice = db.execute("select count(*) from (select feed_id, guid from items group by feed_id, guid"
+                               " having count(*) > 1)").fetchone()[0]
+            print(f"  {workers} parse process(es): {new / seconds:>7,.0f} new items/s  ({seconds:.1f} s wall; "
+                  f"{stored:,} items stored, {twice} twice; CPU s: writer (store, process) "
+                  f"{cpu_seconds(worker._child.pids()) - writer_start:.1f}, "
+                  f"parsers {cpu_seconds(worker.parse_pool.pids()) - parsers_start:.1f})")
+        if len(runs) == 2:
+            one, many = (runs[w][3] / runs[w][2] for w in sorted(runs))
+            print(f"  speed-up with {args.parse_workers}: {many / one:.2f}x")
+    finally:
+        for db, worker, *_ in runs.values():
+            worker.close()
+            db.close()
 
 
 if __name__ == "__main__":

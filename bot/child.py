@@ -1,4 +1,4 @@
-"""One child process doing background work for the bot, restarted if it dies, gone when the bot is."""
+"""Child processes doing background work for the bot (one, or a pool of N), restarted if one dies, gone when the bot is."""
 
 from __future__ import annotations
 
@@ -69,25 +69,49 @@ def _child_start(parent_pid: int, initializer: Callable, *initargs) -> None:
     initializer(*initargs)
 
 
-class Child:
-    """A single-process pool: `run(fn, *args)` runs fn there and waits; a dead child is replaced."""
+def _kill_survivors(pool: ProcessPoolExecutor) -> None:
+    """A broken pool's other processes, SIGKILLed: the pool SIGTERMs them, which children ignore
+    (become_background), and then waits for them forever (a hung thread, a process left behind)."""
+    for process in list((pool._processes or {}).values()):
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=False)
 
-    def __init__(self, initializer: Callable, *initargs):
-        self.initializer, self.initargs = initializer, initargs
+
+class Child:
+    """A pool of `workers` processes (one by default): `run(fn, *args)` runs fn there and waits; a dead
+    child breaks the pool, which is replaced once (every call that was running on it gets BrokenProcessPool)."""
+
+    def __init__(self, initializer: Callable, *initargs, workers: int = 1):
+        self.initializer, self.initargs, self.workers = initializer, initargs, max(1, workers)
+        self._replacing = threading.Lock()
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: the parent has threads (scheduler, Slack) that a fork would copy mid-flight.
-        return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_child_start,
-                                   initargs=(os.getpid(), self.initializer, *self.initargs))
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
+                                   initializer=_child_start, initargs=(os.getpid(), self.initializer, *self.initargs))
 
     def run(self, fn: Callable, *args, **kwargs):
-        """fn(*args, **kwargs) in the child; BrokenProcessPool when it died (a fresh one serves the next call)."""
+        """fn(*args, **kwargs) in a child; BrokenProcessPool when it died (a fresh pool serves the next call)."""
+        pool = self._pool
         try:
-            return self._pool.submit(fn, *args, **kwargs).result()
+            return pool.submit(fn, *args, **kwargs).result()
         except BrokenProcessPool:
-            self._pool = self._new_pool()
+            with self._replacing:  # many threads may see one broken pool: it is replaced once
+                if self._pool is pool:
+                    self._pool = self._new_pool()
+                    _kill_survivors(pool)
             raise
+
+    def start(self) -> None:
+        """Start every process now (the pool starts them on demand): one short task each, all at once."""
+        for future in [self._pool.submit(time.sleep, 0.05) for _ in range(self.workers)]:
+            future.result()
+
+    def pids(self) -> list[int]:
+        """The pids of the pool's running processes (started on demand: none before the first call)."""
+        return list((self._pool._processes or {}).keys())
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

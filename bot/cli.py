@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.config import DEFAULT_DB, FeedsFileError, Settings, format_interval, load_feeds, load_feeds_file, load_settings
-from bot.ingest import adaptive_note
+from bot.ingest import ParsePool, PooledIngest, adaptive_note
 from bot.ingest.articles import article_health_line, fetch_after_poll
 from bot.ingest.fetch import make_client
 from bot.ingest.pipeline import PollResult
@@ -190,8 +190,8 @@ def cmd_poll(args, settings: Settings) -> int:
         print(f"[{done[0]}/{len(feeds)}] {describe_poll(result)}", flush=True)
         print_new_items(db, result)
 
-    with make_client(settings) as client:
-        results = poll_all(db, client, feeds, settings=settings, on_result=progress)
+    with ParsePool(settings.parse_workers) as parsers, make_client(settings) as client:  # parsed there, stored here
+        results = poll_all(db, client, feeds, settings=settings, on_result=progress, ingest=PooledIngest(parsers))
         new = sum(len(r.new_ids) for r in results)
         failed = sum(r.outcome == "error" for r in results)
         print(f"polled {len(results)} feed(s): {new} new item(s), {failed} failed")

@@ -53,6 +53,8 @@ class Settings:
     # never hammer it). Tests on 127.0.0.1 set a gap of 0.
     per_host: int = 2
     host_gap: float = 0.5
+    # Processes parsing fetched feeds side by side (bot/ingest/parse_pool.py); storing stays in one writer.
+    parse_workers: int = max(1, os.cpu_count() or 1)
 
 
 def load_settings(*, db: str | None = None, feeds: str | None = None, environ=None) -> Settings:
@@ -66,6 +68,7 @@ def load_settings(*, db: str | None = None, feeds: str | None = None, environ=No
         public_url=public_base_url(env.get("INCIDENT_DESK_PUBLIC_URL")),
         per_host=max(1, int(env.get("INCIDENT_DESK_PER_HOST") or 2)),
         host_gap=max(0.0, float(env.get("INCIDENT_DESK_HOST_GAP") or 0.5)),
+        parse_workers=max(1, int(env.get("INCIDENT_DESK_PARSE_WORKERS") or os.cpu_count() or 1)),
     )
 
 

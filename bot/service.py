@@ -48,7 +48,8 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
         app = build_app(deps, client=client, signing_secret=slack.signing_secret if slack.mode == "http" else None)
     send_lock = threading.Lock()  # one drain at a time (polls finish on several threads)
     # Parsing, matching, reading figures and article pages' text: off this process.
-    worker = IngestWorker(settings.db_path, article_grace=settings.article_grace_seconds)
+    worker = IngestWorker(settings.db_path, article_grace=settings.article_grace_seconds,
+                          parse_workers=settings.parse_workers)
 
     def after_poll(result: PollResult) -> None:
         if console:

@@ -1,4 +1,4 @@
-"""Processes: the bot's two children (ingest worker, desk process) never outlive it, even SIGKILLed."""
+"""Processes: the bot's children (ingest worker, its parse processes, desk process) never outlive it, even SIGKILLed."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.child import Child, become_background
 
 REPO = Path(__file__).resolve().parent.parent
 
-# The parent: starts the bot's two real children, prints their pids, then waits to be killed.
+# The parent: starts the bot's real children (two parse processes), prints their pids, then waits to be killed.
 PARENT = """
 import os, sys, time
 from bot.ingest.worker import IngestWorker
@@ -24,8 +24,9 @@ from bot.slack.desk_process import DeskProcess
 from db import open_database
 
 open_database(sys.argv[1]).close()
-worker, desk = IngestWorker(sys.argv[1]), DeskProcess(sys.argv[1])
-print(worker._child.run(os.getpid), desk._child.run(os.getpid), flush=True)
+worker, desk = IngestWorker(sys.argv[1], parse_workers=2), DeskProcess(sys.argv[1])
+worker.parse_pool.start()
+print(worker._child.run(os.getpid), desk._child.run(os.getpid), *worker.parse_pool.pids(), flush=True)
 time.sleep(120)
 """
 
@@ -56,14 +57,14 @@ def _wait_gone(pids, seconds: float) -> list[int]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_sigkill_of_the_bot_takes_down_its_ingest_worker_and_desk_process(tmp_path):
+def test_sigkill_of_the_bot_takes_down_its_ingest_worker_parse_processes_and_desk_process(tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", PARENT, str(tmp_path / "desk.db")], cwd=REPO,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     children = []
     try:
         line = parent.stdout.readline()  # bounded by the children's start-up; the pytest timeout caps it
         children = [int(pid) for pid in line.split()]
-        assert len(children) == 2 and parent.pid not in children, parent.stderr.read()
+        assert len(children) == 4 and parent.pid not in children, parent.stderr.read()
         assert all(_alive(pid) for pid in children)
         os.kill(parent.pid, signal.SIGKILL)  # no cleanup of any kind runs in the parent
         parent.wait(timeout=10)

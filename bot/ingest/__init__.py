@@ -1,6 +1,6 @@
 """Ingest: feeds in, items stored once. Fetching politely (and never inside the network for feeds
 added in Slack), parsing, one poll end to end in one transaction, many feeds at once, the
-scheduler, the ingest worker process, the feeds admins add from Slack, the article pages of
+scheduler, the parse processes and the ingest worker process, the feeds admins add from Slack, the article pages of
 full_text feeds, and WebSub pushes from the hubs feeds advertise."""
 
 from bot.wing import public_names
@@ -10,6 +10,7 @@ _EXPORTS = {
     "parse_feed": "parse", "NotAFeed": "parse",
     "poll_feed": "pipeline", "PollResult": "pipeline", "ingest_fetched": "pipeline",
     "store_items": "store", "poll_all": "poller", "FeedScheduler": "scheduler", "IngestWorker": "worker",
+    "ParsePool": "parse_pool", "PooledIngest": "parse_pool",
     "FeedAdminError": "feed_admin", "add_feed": "feed_admin", "list_feeds_text": "feed_admin",
     "parse_add_args": "feed_admin", "set_feed_state": "feed_admin", "test_feed": "feed_admin",
     "export_slack_feeds": "feed_admin", "run_feeds_command": "feed_admin", "FEEDS_USAGE": "feed_admin",

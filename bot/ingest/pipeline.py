@@ -21,7 +21,7 @@ import httpx
 from bot.config import Settings
 from bot.ingest.fetch import FetchResult, fetch
 from bot.models import FeedConfig
-from bot.ingest.parse import BlockMemory, NotAFeed, parse_feed
+from bot.ingest.parse import BlockMemory, NotAFeed, ParsedFeed, parse_feed
 from db import to_iso
 from db.articles import mark_pending
 from db.feeds import get_feed_row, record_poll
@@ -93,6 +93,16 @@ def _no_gate(url: str) -> AbstractContextManager[bool]:
     return nullcontext(True)
 
 
+@dataclass
+class ParseOutcome:
+    """What the parse step hands the store step (picklable: it crosses from a parse process to the writer)."""
+
+    parsed: ParsedFeed | None = None
+    error: str | None = None  # why there is nothing to store: not a feed, or the parser crashed
+    not_a_feed: bool = False
+    memory: tuple[str, bytes] | None = None  # the block memory the parse was given (load_block_memory's)
+
+
 def ingest_fetched(db, feed: FeedConfig, row: dict, fetched: FetchResult, state: dict, *, started: str,
                    now: datetime, settings: Settings, rng: random.Random | None = None) -> PollResult:
     """Parse fetched bytes and store the items, the feed's state and the poll log in one transaction.
@@ -100,23 +110,51 @@ def ingest_fetched(db, feed: FeedConfig, row: dict, fetched: FetchResult, state:
     Entry blocks that recent successful parses of the feed read are not parsed again when they
     come back byte for byte (bot/ingest/parse.py, BlockMemory); what this parse read is remembered in
     the same transaction as the items, so the memory never describes items that were not stored.
+    Both steps here; the running bot parses in a pool of processes (bot/ingest/parse_pool.py) and
+    stores in its one writer.
     """
     remembered = load_block_memory(db, feed.id)
-    memory = BlockMemory.from_blob(*remembered) if remembered else None
+    outcome = parse_fetched(fetched, feed_id=feed.id, lang=feed.lang, now=now,
+                            memory=tuple(remembered) if remembered else None)
+    return store_parsed(db, feed, row, fetched, state, outcome, started=started, now=now, settings=settings, rng=rng)
+
+
+def parse_fetched(fetched: FetchResult, *, feed_id: str, lang: str | None, now: datetime,
+                  memory: tuple[str, bytes] | None) -> ParseOutcome:
+    """The parse step: bytes and the feed's block memory (as stored) → entries; pure, no database."""
     try:
-        parsed = parse_feed(fetched.body, feed_id=feed.id, headers=fetched.headers, now=now,
-                            default_lang=feed.lang, base_url=fetched.final_url, memory=memory)
+        parsed = parse_feed(fetched.body, feed_id=feed_id, headers=fetched.headers, now=now, default_lang=lang,
+                            base_url=fetched.final_url, memory=BlockMemory.from_blob(*memory) if memory else None)
     except NotAFeed as exc:
-        if fetched.pushed:  # the hub's fault, not the feed's: its polling health is left alone
-            return PollResult(feed.id, "error", error=str(exc))
-        return _failure(db, feed, row, fetched, str(exc), started=started, now=now, settings=settings, rng=rng)
+        return ParseOutcome(error=str(exc), not_a_feed=True, memory=memory)
     except Exception as exc:  # a parser crash is one sick feed, never a dead scheduler
-        logger.exception("parser crashed", extra={"feed_id": feed.id})
-        return _failure(db, feed, row, fetched, f"parser crashed: {type(exc).__name__}: {exc}"[:300],
-                        started=started, now=now, settings=settings, rng=rng)
-    state = {**state, "title": parsed.title, "warning": parsed.warning}
-    result = PollResult(feed.id, "unchanged", http_status=fetched.http_status)
+        logger.exception("parser crashed", extra={"feed_id": feed_id})
+        return ParseOutcome(error=f"parser crashed: {type(exc).__name__}: {exc}"[:300], memory=memory)
+    return ParseOutcome(parsed=parsed, memory=memory)
+
+
+def store_parsed(db, feed: FeedConfig, row: dict, fetched: FetchResult, state: dict, outcome: ParseOutcome, *,
+                 started: str, now: datetime, settings: Settings, rng: random.Random | None = None) -> PollResult:
+    """The store step, in the one writer: the parse's entries, the feed's state, block memory and poll log,
+    one transaction.
+
+    The parse was given the block memory as it stood when the poll began; if another poll of the
+    feed stored since (a WebSub push beside a poll), what it cut may no longer be what is stored,
+    so the body is parsed again here with the memory as it stands now.
+    """
     with writing(db):
+        memory = load_block_memory(db, feed.id)
+        memory = tuple(memory) if memory else None
+        if outcome.parsed is not None and memory != outcome.memory:  # (a failed parse failed whole, cut or not)
+            outcome = parse_fetched(fetched, feed_id=feed.id, lang=feed.lang, now=now, memory=memory)
+        if outcome.parsed is None:
+            if outcome.not_a_feed and fetched.pushed:  # the hub's fault, not the feed's: health left alone
+                return PollResult(feed.id, "error", error=outcome.error)
+            return _failure(db, feed, row, fetched, outcome.error, started=started, now=now, settings=settings,
+                            rng=rng)
+        parsed = outcome.parsed
+        state = {**state, "title": parsed.title, "warning": parsed.warning}
+        result = PollResult(feed.id, "unchanged", http_status=fetched.http_status)
         # A feed's first successful poll brings its backlog: stored and counted, not alerted.
         stored = store_items(db, feed.id, parsed.items, seen_at=started, backlog=not row.get("last_success_at"))
         result.new_ids, result.updated_ids = stored.new_ids, stored.updated_ids
@@ -128,8 +166,9 @@ def ingest_fetched(db, feed: FeedConfig, row: dict, fetched: FetchResult, state:
         if not fetched.pushed:  # a push may be a partial document: only the feed's own says what it advertises
             record_discovery(db, feed.id, hub=parsed.hub, topic=(parsed.self_url or feed.url) if parsed.hub else None,
                              at=started)
-        if parsed.memory != memory:
-            save_block_memory(db, feed.id, (parsed.memory.context, parsed.memory.to_blob()) if parsed.memory else None)
+        remembered = (parsed.memory.context, parsed.memory.to_blob()) if parsed.memory else None
+        if remembered != memory:
+            save_block_memory(db, feed.id, remembered)
         _record(db, feed, row, result, started=started, state=state)
     return result
 

@@ -13,7 +13,7 @@ import httpx
 
 from bot.config import Settings
 from bot.models import FeedConfig
-from bot.ingest.pipeline import PollResult, poll_feed
+from bot.ingest.pipeline import Ingest, PollResult, poll_feed
 from bot.ingest.politeness import Politeness, feed_turn, host_key
 
 logger = logging.getLogger(__name__)
@@ -21,19 +21,20 @@ logger = logging.getLogger(__name__)
 
 def poll_all(db, client: httpx.Client, feeds: Iterable[FeedConfig], *, settings: Settings, force: bool = True,
              on_result: Callable[[PollResult], None] | None = None,
-             politeness: Politeness | None = None) -> list[PollResult]:
+             politeness: Politeness | None = None, ingest: Ingest | None = None) -> list[PollResult]:
     """Poll every feed once; at most settings.max_concurrent_fetches at a time; results as they finish.
 
     Each host gets settings.per_host turns at a time (bot/ingest/politeness.py); feeds are taken
     host by host in turn, so the threads waiting for a busy host never hold up the others. A feed
-    whose host has no turn for it within its interval comes back host_busy, not polled."""
+    whose host has no turn for it within its interval comes back host_busy, not polled. `ingest`: where
+    parsing and storing run (poll_feed's; `poll --once` parses in a pool, bot/ingest/parse_pool.py)."""
     feeds = interleave_hosts(feeds)
     started = time.monotonic()
     results: list[PollResult] = []
 
     def one(feed: FeedConfig) -> PollResult:
         turn = feed_turn(settings, deadline=started + feed.interval_seconds, politeness=politeness)
-        return poll_feed(db, client, feed, settings=settings, force=force, turn=turn)
+        return poll_feed(db, client, feed, settings=settings, force=force, turn=turn, ingest=ingest)
 
     with ThreadPoolExecutor(max_workers=max(1, settings.max_concurrent_fetches)) as pool:
         futures = {pool.submit(one, feed): feed for feed in feeds}

@@ -1,10 +1,12 @@
-"""The ingest worker: a child process that parses, stores and processes what the polls fetched.
+"""The ingest worker: a child process that stores and processes what the polls fetched and parsed.
 
 Parsing feeds, matching items and reading figures is CPU work. Python runs one thread at a
-time, so doing it in the process that answers Slack would delay every acknowledgement; here it
-runs in one child process, which is also the only writer of items, claims and alerts. Fetching
-(waiting on the network) stays in the main process's threads; the main text of article pages
-(trafilatura) is read here too (`read_page`), the fetch threads waiting for it.
+time, so doing it in the process that answers Slack would delay every acknowledgement. Parsing
+runs in a pool of Settings.parse_workers processes (bot/ingest/parse_pool.py), one per core by
+default; storing and processing run in one child process, the only writer of items, claims and
+alerts (one transaction per poll). Fetching (waiting on the network) stays in the main process's
+threads, which hand each body to the parse pool and its entries to the writer; the main text of
+article pages (trafilatura) is read in the writer too (`read_page`), the fetch threads waiting for it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 from bot.child import Child, become_background
 
-from bot.ingest.pipeline import PollResult, ingest_fetched
+from bot.ingest.parse_pool import ParsePool, parse_in_pool
+from bot.ingest.pipeline import PollResult, store_parsed
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +39,9 @@ def _start(db_path: str, article_grace: float = 0.0) -> None:
     _processor = IncidentProcessor(_db, article_grace=article_grace)
 
 
-def _ingest_and_process(feed, row, fetched, state, started, now, settings) -> PollResult:
-    """In the child: store the poll, then match and read what it brought."""
-    result = ingest_fetched(_db, feed, row, fetched, state, started=started, now=now, settings=settings)
+def _store_and_process(feed, row, fetched, state, outcome, started, now, settings) -> PollResult:
+    """In the child: store the parsed poll, then match and read what it brought."""
+    result = store_parsed(_db, feed, row, fetched, state, outcome, started=started, now=now, settings=settings)
     if result.new_ids or result.updated_ids:
         _processor.refresh_if_changed()
         # Bounded, so a poll that brought a huge backlog does not hold the worker: the rest drains
@@ -69,15 +72,19 @@ def _queue_suggestions(channel: str, at) -> list[int]:
 
 
 class IngestWorker:
-    """Callable as poll_feed's `ingest`: hands the work to the child process and waits for it."""
+    """Callable as poll_feed's `ingest`: parses in the pool, hands the entries to the writer, waits for both."""
 
-    def __init__(self, db_path, *, article_grace: float = 0.0):
-        """`article_grace`: Settings.article_grace_seconds (how long an item waits for its page)."""
+    def __init__(self, db_path, *, article_grace: float = 0.0, parse_workers: int = 1,
+                 parse_pool: ParsePool | None = None):
+        """`article_grace`: Settings.article_grace_seconds (how long an item waits for its page);
+        `parse_workers`: Settings.parse_workers, the parse pool's processes (or a ready `parse_pool`)."""
         self._child = Child(_start, str(db_path), article_grace)
+        self.parse_pool = parse_pool or ParsePool(parse_workers)
 
     def __call__(self, db, feed, row, fetched, state, *, started, now, settings, rng=None) -> PollResult:
+        outcome = parse_in_pool(self.parse_pool, db, feed, fetched, now=now)  # retried there if a parser dies
         try:
-            return self._child.run(_ingest_and_process, feed, row, fetched, state, started, now, settings)
+            return self._child.run(_store_and_process, feed, row, fetched, state, outcome, started, now, settings)
         except BrokenProcessPool:
             # The child died (out of memory, killed). Its transaction rolled back: the feed's
             # state is unchanged, so the next poll fetches and stores the same items once.
@@ -100,4 +107,5 @@ class IngestWorker:
         return self._child.run(_queue_suggestions, channel, at)
 
     def close(self) -> None:
+        self.parse_pool.close()
         self._child.close()
