@@ -391,6 +391,7 @@ def print_figures(args, folder: Path, db_path: Path, log_path: Path, *, seconds:
         if match:
             matching_latencies.append(latency)
     about = sum(1 for *_, match in report["appeared"] if match)
+    about_stored = sum(1 for f, g, _, match in report["appeared"] if match and (f, g) in stored)
     matched = conn.execute("select count(distinct item_id) from matches where status = 'matched'").fetchone()[0]
     claims = conn.execute("select count(*) from claims").fetchone()[0]
     alerts = conn.execute("select count(*) from outbox").fetchone()[0]
@@ -412,7 +413,7 @@ def print_figures(args, folder: Path, db_path: Path, log_path: Path, *, seconds:
     line("polls/s needed", f"{needed:,.2f}", f"({args.feeds:,} feeds / {INTERVAL_SECONDS} s)")
     line("polls/s done", f"{len(polls) / max(1e-9, window):,.2f}",
          f"({len(polls):,} polls in {window:.0f} s, first polls included; {outcomes})")
-    line("  after the first minute", f"{len(steady) / max(1e-9, ended - steady_from):,.2f}",
+    line("  after the first minute", f"{len(steady) / (ended - steady_from):,.2f}" if ended > steady_from + 1 else "-",
          "(polls after each feed's first, from minute 1 on)")
     line("poll targets counted", f"{len(by_feed):,} of {args.feeds:,}", "(feeds with at least one poll)")
     line("polled within interval + 10%", f"{in_time / max(1, args.feeds):.1%}",
@@ -425,7 +426,8 @@ def print_figures(args, folder: Path, db_path: Path, log_path: Path, *, seconds:
     line("appearance -> stored, max", f"{max(latencies, default=float('nan')):,.0f} s",
          f"(incident items p50 {percentile(matching_latencies, 0.5):,.0f} s)")
     line("items stored", f"{items:,}", f"({unprocessed:,} not yet matched at the end)")
-    line("incident items matched", f"{matched:,}", f"({claims:,} figures read, {alerts:,} alerts queued)")
+    line("incident items matched", f"{matched:,}", f"(of {about_stored:,} stored about it; {claims:,} figures read, "
+         f"{alerts:,} alerts queued)")
     line("CPU seconds, all bot processes", f"{cpu_total:,.1f}",
          f"({cpu_total / max(1e-9, window):.0%} of one core; {1000 * bot_cpu_per_poll:.2f} ms per poll)")
     for pid, p in sorted(processes.items()):
