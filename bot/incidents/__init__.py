@@ -9,6 +9,7 @@ _EXPORTS = {
     "stories": "stories", "render": "render", "when": "render", "toll_png": "chart", "chart_series": "chart",
     "Toll": "toll_model", "MetricToll": "toll_model", "Standing": "toll_model", "compute_toll": "toll",
     "queue_suggestions": "suggestion_queue", "SUGGESTION_KIND": "suggestion_queue",
+    "LOOK_BACK_KIND": "look_back", "LookBacks": "look_back",
     "Figure": "figures", "source_label": "figures", "source_words": "figures", "metric_words": "figures",
 }
 __all__ = sorted(_EXPORTS)

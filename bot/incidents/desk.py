@@ -11,9 +11,10 @@ from bot.incidents import render
 from bot.incidents.commands import (DEFAULT_LOOK_BACK_DAYS, CommandError, parse_command, parse_track_args,
                                     resolve_incident)
 from bot.incidents.gazetteer import fold
-from bot.incidents.matching import Matcher
+from bot.incidents.look_back import (SYNC_LOOK_BACK, LookBacks, look_back, look_back_step,  # noqa: F401
+                                     progress_line, settle_since, window_ids)
 from bot.models import Incident
-from bot.incidents.processing import IncidentProcessor, ProcessOutcome
+from bot.incidents.processing import IncidentProcessor
 from bot.incidents.figures import Figure
 from bot.incidents.toll_model import Toll
 from bot.incidents.toll_cache import TollCache
@@ -22,9 +23,9 @@ from bot.incidents.suggestion_queue import current_suggestions
 from db import from_iso, ledger as ledger_queries
 from db.audit import audit
 from db.connection import writing
-from db.incidents import (active_incidents, all_incidents, earliest_match, incidents_version, insert_incident,
-                          set_since, taken_slugs, untrack_incident, untracked_slugs)
-from db.items import item_ids_in_window, item_title
+from db.incidents import (active_incidents, all_incidents, incidents_version, insert_incident, taken_slugs,
+                          untrack_incident, untracked_slugs)
+from db.items import item_title
 
 
 @dataclass
@@ -48,18 +49,13 @@ def verified_figures(entries) -> dict[tuple[str, str, str], str]:
             for e in entries if e.verified_by and e.status == "current"}
 
 
-def look_back_step(total: int) -> int:
-    """Items between two progress lines of a look-back: every 1,000 (in thousands, at most about twenty
-    lines); 0, no line, for a look-back of fewer than 1,000 items."""
-    return 0 if total < 1_000 else max(1_000, -(-total // 20_000) * 1_000)
-
-
 class Desk:
     """Answers /incident commands; owns the processor so tracking and polling share one matcher."""
 
     def __init__(self, db, *, processor: IncidentProcessor | None = None, admins: frozenset[str] = frozenset(),
-                 progress: Callable[[str], None] | None = None):
+                 progress: Callable[[str], None] | None = None, look_backs: LookBacks | None = None):
         self.db, self.admins, self.progress = db, admins, progress  # progress: where long work says how far it got
+        self.look_backs = look_backs  # set: a long look-back runs in the background (bot/incidents/look_back.py)
         self._processor = processor
         self.tolls = TollCache(db)
         self._incidents: tuple[tuple, dict[int, Incident]] | None = None
@@ -222,7 +218,8 @@ class Desk:
         ) for row in rows]
 
     def track(self, args: str, *, user: str | None, today: date) -> Reply:
-        """Start tracking, then look back through stored items so the toll is right from the first answer.
+        """Start tracking, then look back through stored items so the toll is right from the first answer;
+        with `look_backs`, a look-back of many items runs in the background and the answer comes at once.
 
         Forgiving: the name counts as a keyword; without since: the incident starts at its earliest
         matching story of the last DEFAULT_LOOK_BACK_DAYS days (and says so); the same track line
@@ -239,19 +236,24 @@ class Desk:
             audit(self.db, actor=user or "cli", action="incident_track", target=f"incident:{incident_id}",
                   detail={"slug": incident.slug, "line": args[:500]})
         self.processor.refresh()
-        outcome = self.look_back(incident_id, incident)
+        ids, where = window_ids(self.db, incident), f"{' in ' + incident.channel if incident.channel else ''}"
+        if self.look_backs is not None and len(ids) > SYNC_LOOK_BACK:
+            self.look_backs.submit(incident_id, incident, total=len(ids), settle_on=None if given_since else today)
+            start = (f"since {incident.since}" if given_since else
+                     f"from its earliest matching story of the last {DEFAULT_LOOK_BACK_DAYS} days (no since: given)")
+            return Reply(f"Tracking {incident.name} ({incident.slug}) {start}{where}; looking back through "
+                         f"{len(ids):,} stored items, progress in the thread.", incident=incident.slug)
+        say = self.progress and (lambda *at: self.progress(progress_line(incident.slug, *at)))
+        outcome = look_back(self.processor, incident_id, incident, ids=ids, progress=say or None)
         note = ""
         if not given_since:
-            earliest = earliest_match(self.db, incident_id)
-            start = earliest.date() if earliest else today
-            set_since(self.db, incident_id, start)
+            earliest = settle_since(self.db, incident_id, today=today)
             self.processor.refresh()
             incident = self.incidents()[incident_id]
             note = (f" (no since: given, so from its earliest matching story of the last {DEFAULT_LOOK_BACK_DAYS} days)"
                     if earliest else " (no since: given and no matching story in the last "
                                      f"{DEFAULT_LOOK_BACK_DAYS} days, so from today)")
-        return Reply(f"Now tracking {incident.name} ({incident.slug}) since {incident.since}{note}"
-                     f"{' in ' + incident.channel if incident.channel else ''}. "
+        return Reply(f"Now tracking {incident.name} ({incident.slug}) since {incident.since}{note}{where}. "
                      f"{outcome.matches} stored item(s) matched.", incident=incident.slug)
 
     def untrack(self, incident_id: int, incident: Incident, *, user: str | None) -> Reply:
@@ -276,22 +278,6 @@ class Desk:
             if terms(existing) == terms(new) and (not given_since or existing.since == new.since):
                 return existing
         return None
-
-    def look_back(self, incident_id: int, incident: Incident) -> ProcessOutcome:
-        """Attach items already stored, processed or not yet: those within the incident's window whose text
-        holds one of its terms (full-text search), or every item of the window when it has none. A long
-        look-back says how far it got (`progress`, at most about twenty lines)."""
-        query = Matcher([incident]).fts_query(incident.slug)
-        outcome = ProcessOutcome()
-        before = date.fromordinal(incident.until.toordinal() + 1).isoformat() if incident.until else None
-        ids = item_ids_in_window(self.db, query=query or None, since=incident.since.isoformat(), before=before)
-        step = look_back_step(len(ids)) if self.progress else 0
-        for done, item_id in enumerate(ids, 1):
-            self.processor.process_item(item_id, outcome=outcome, only={incident_id}, backfill=True)
-            if step and done % step == 0 and done < len(ids):
-                self.progress(f"{incident.slug}: looked back through {done:,} of {len(ids):,} items, "
-                              f"{outcome.matches:,} matched so far")
-        return outcome
 
     def chart_post(self, name: str) -> dict:
         """The chart for Slack, drawn here (CPU work, in the desk's own process when it has one):

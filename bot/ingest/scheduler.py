@@ -7,7 +7,11 @@ collapse into one). A late poll runs late rather than being dropped.
 Even load: each feed's phase within its interval comes from a hash of its id, measured from a
 fixed anchor, so N feeds at interval T make N/T polls a second at every moment, and a restart
 keeps every phase (no thundering herd, no cold first cycle). A feed never polled before is polled
-within seconds, spread out (the bounded pool does the rest).
+within seconds, spread out (the bounded pool does the rest), by a one-off job: its regular turns
+keep their phase (moving them to the first poll bunched every new feed's turns into a few seconds).
+
+Stopping is bounded: running polls finish, queued ones are dropped, and nothing waits for the
+scheduler's job-store lock while a running job needs it (see FeedScheduler.shutdown).
 
 Quiet feeds skip turns (bot/ingest/intervals.py). Each host gets settings.per_host polls at a time
 (bot/ingest/politeness.py): a poll waits for its host's turn a bounded time, and only while few
@@ -22,10 +26,12 @@ import logging
 import random
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
+from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.jobstores.base import JobLookupError
@@ -94,6 +100,37 @@ def retry_id(feed_id: str) -> str:
     return f"retry:{feed_id}"
 
 
+def first_id(feed_id: str) -> str:
+    return f"first:{feed_id}"
+
+
+class StoppablePool(ThreadPoolExecutor):
+    """APScheduler's thread pool, whose queue can be dropped: at a stop, running jobs finish and queued
+    ones never start (their futures are cancelled; APScheduler's own callback would log each as an error)."""
+
+    def __init__(self, max_workers: int):
+        super().__init__(max_workers)
+        self.closing = False
+
+    def _do_submit_job(self, job, run_times):
+        if self.closing:
+            return  # handed over by the scheduler's loop as the stop began: not run
+        def callback(future) -> None:
+            if future.cancelled():
+                return
+            if (exc := future.exception()) is not None:
+                self._run_job_error(job.id, exc, exc.__traceback__)
+            else:
+                self._run_job_success(job.id, future.result())
+
+        self._pool.submit(run_job, job, job._jobstore_alias, run_times, self._logger.name).add_done_callback(callback)
+
+    def drain(self) -> None:
+        """Drop the queued jobs and wait for the running ones, holding none of the scheduler's locks."""
+        self.closing = True
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 class FeedScheduler:
     """Keeps one APScheduler job per active feed and reloads feeds.yaml when it changes."""
 
@@ -106,8 +143,9 @@ class FeedScheduler:
         self._state = threading.Lock()  # guards the two above
         self.ingest = ingest  # where parsing and storing run (poll_feed's default: this process)
         self.rests = rests  # True: skip this scheduled poll (a WebSub hub pushes the feed; bot/ingest/websub.py)
+        self._pool = StoppablePool(max(1, settings.max_concurrent_fetches))
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=max(1, settings.max_concurrent_fetches))},
+            executors={"default": self._pool},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=timezone.utc,
         )
@@ -125,11 +163,16 @@ class FeedScheduler:
     def shutdown(self) -> None:
         """Stop taking new polls and wait for the running ones: no half-written poll.
 
-        Queued polls and a queued reload return at once once stopping is set, so the wait is
-        bounded by the polls already running (each bounded by the fetch's total timeout); a queued
-        reload would otherwise wait for the job store's lock the shutdown holds.
+        Queued jobs are dropped, and a poll waiting for its host's turn gives it up, so the wait is
+        bounded by the polls already running (each bounded by the fetch's total timeout). The running
+        jobs are waited for here, not in APScheduler's shutdown: that holds the job store's lock while
+        it waits, and a running job that reads or changes the schedule (a reload's get_jobs, a poll's
+        retry) would wait for that lock forever.
         """
         self._stopping.set()
+        if self.scheduler.running:
+            self.scheduler.pause()  # its loop hands nothing more to the pool
+        self._pool.drain()
         self.scheduler.shutdown(wait=True)
 
     def reload_feeds(self, *, initial: bool = False) -> None:
@@ -166,7 +209,7 @@ class FeedScheduler:
         for job in self.scheduler.get_jobs():
             if job.id.startswith("retry:") and job_id(job.name) not in wanted:
                 job.remove()
-            elif job.id.startswith("feed:") and job.id not in wanted:
+            elif job.id.startswith(("feed:", "first:")) and job_id(job.name) not in wanted:
                 job.remove()
                 self.first_round.polled(job.name)  # removed before its first poll: not waited for
         for jid, feed in wanted.items():
@@ -177,12 +220,16 @@ class FeedScheduler:
             trigger = IntervalTrigger(seconds=feed.interval_seconds, start_date=start, timezone=timezone.utc)
             now = datetime.now(timezone.utc)
             first = trigger.get_next_fire_time(None, now)
-            if feed.id in never_polled:
-                self.first_round.add(feed.id)
-                # Its backlog is news to fetch now, spread over a minute so many new feeds do not pile up.
-                first = min(first, now + timedelta(seconds=phase_seconds(feed.id, NEW_FEED_SPREAD_SECONDS)))
             self.scheduler.add_job(self._poll, trigger, args=[feed], id=jid, name=feed.id, replace_existing=True,
                                    next_run_time=first)
+            if feed.id in never_polled:
+                self.first_round.add(feed.id)
+                # Its backlog is news to fetch now, spread over seconds so many new feeds do not pile up;
+                # a one-off job, so its regular turns keep their phase (a turn due soon anyway polls it).
+                soon = now + timedelta(seconds=phase_seconds(feed.id, NEW_FEED_SPREAD_SECONDS))
+                if soon < first - timedelta(seconds=feed.interval_seconds / 10):
+                    self.scheduler.add_job(self._poll, DateTrigger(soon), args=[feed], id=first_id(feed.id),
+                                           name=feed.id, replace_existing=True)
 
     def _poll(self, feed: FeedConfig, retry_until: float | None = None) -> None:
         """A feed's turn (retry_until None) or a retry of one its host had no turn for."""
@@ -218,8 +265,9 @@ class FeedScheduler:
     def _poll_now(self, feed: FeedConfig, retry_until: float | None) -> None:
         started = time.monotonic()
         until = retry_until if retry_until is not None else started + feed.interval_seconds
-        turn = feed_turn(self.settings, deadline=min(until, started + HOST_WAIT_SECONDS), politeness=self.politeness,
+        gate = feed_turn(self.settings, deadline=min(until, started + HOST_WAIT_SECONDS), politeness=self.politeness,
                          max_waiting=self.settings.per_host)
+        turn = lambda url: self._unless_stopping(gate(url))  # noqa: E731
         try:
             result = poll_feed(self.db, self.client, feed, settings=self.settings, ingest=self.ingest, turn=turn)
         except Exception:  # one feed's bug must never stop the scheduler
@@ -235,6 +283,12 @@ class FeedScheduler:
             self.on_poll(result)
         except Exception:
             logger.exception("after-poll step failed", extra={"feed_id": feed.id})
+
+    @contextmanager
+    def _unless_stopping(self, gate):
+        """A host's turn, refused when it comes after the stop began (the poll is dropped, not run)."""
+        with gate as granted:
+            yield granted and not self._stopping.is_set()
 
     def _retry_later(self, feed: FeedConfig, until: float) -> None:
         """Its host had no turn for it: again a little later (later still when many wait for the host),

@@ -25,15 +25,19 @@ def _start(db_path: str, admins: frozenset[str] = frozenset()) -> None:
     become_background()
     from db import open_database
 
-    _desk = prepare_desk(open_database(db_path, migrate=False), admins=admins)
+    from bot.incidents.look_back import LookBacks
+
+    # A long look-back after /incident track runs on a thread of its own: the answer comes at once.
+    _desk = prepare_desk(open_database(db_path, migrate=False), admins=admins, look_backs=LookBacks(db_path))
     threading.Thread(target=_keep_warm, args=(_desk,), name="warm-tolls", daemon=True).start()
 
 
-def prepare_desk(db, *, admins: frozenset[str] = frozenset()):
+def prepare_desk(db, *, admins: frozenset[str] = frozenset(), look_backs=None):
     """A Desk ready to answer at once: matcher built, every toll computed, start-up objects frozen."""
     from bot.incidents.desk import Desk
 
-    desk = Desk(db, admins=admins, progress=logging.getLogger("bot.incidents.desk").info)  # a long look-back, logged
+    desk = Desk(db, admins=admins, progress=logging.getLogger("bot.incidents.desk").info,  # a long look-back, logged
+                look_backs=look_backs)
     desk.processor  # build the matcher now, not during the first /incident track
     desk.warm()
     # The gazetteer and matcher are hundreds of thousands of long-lived objects: keep them out of

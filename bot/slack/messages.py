@@ -6,7 +6,8 @@ decided here, so the core and `python -m bot ask` never depend on slack_sdk.
 
 from __future__ import annotations
 
-from bot.slack.blocks import alert_blocks, clip, escape, parent_blocks, toll_blocks
+from bot.incidents import LOOK_BACK_KIND
+from bot.slack.blocks import alert_blocks, clip, escape, parent_blocks, text_sections, toll_blocks
 
 
 def parent_message(desk, incident_id: int) -> tuple[str, list[dict]]:
@@ -19,8 +20,12 @@ def parent_message(desk, incident_id: int) -> tuple[str, list[dict]]:
 
 
 def alert_message(desk, row: dict) -> tuple[str, list[dict]]:
-    """One outbox row as a Slack message, with feedback buttons for the figures it is about."""
+    """One outbox row as a Slack message, with feedback buttons for the figures it is about; a look-back's
+    progress (bot/incidents/look_back.py) as plain text."""
     payload, claims = desk.alert_view(dict(row))
+    if row["kind"] == LOOK_BACK_KIND:
+        text = payload.get("text") or ""
+        return clip(escape(text), 3000), [block.to_dict() for block in text_sections(text)]
     text = payload.get("text") or payload.get("title") or "Incident update"
     return clip(escape(text), 3000), alert_blocks(incident_id=row["incident_id"], payload=payload, claims=claims)
 

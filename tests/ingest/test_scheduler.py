@@ -148,3 +148,28 @@ def test_a_first_poll_of_a_few_new_feeds_says_nothing_more():
     for feed_id in ("a", "b", "c"):
         round_.add(feed_id)
     assert [round_.polled(f) for f in ("a", "b", "c", "a")] == [None, None, None, None]
+
+
+def test_a_new_feeds_first_poll_is_a_one_off_and_its_turns_keep_their_phase(db, client, settings, server):
+    """Moving a new feed's turns to its first poll bunched every new feed's turns into those few seconds."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.ingest.scheduler import NEW_FEED_SPREAD_SECONDS, phase_seconds
+
+    ids = [f"n{i:02d}" for i in range(40)]
+    write_feeds(settings.feeds_path, server, *ids, interval="5m")
+    scheduler = FeedScheduler(db, client, settings, on_poll=lambda r: None)
+    scheduler.scheduler.start(paused=True)
+    try:
+        now = datetime.now(timezone.utc)
+        scheduler.reload_feeds(initial=True)
+        jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
+    finally:
+        scheduler.scheduler.shutdown(wait=False)
+    soon = now + timedelta(seconds=NEW_FEED_SPREAD_SECONDS + 1)
+    for feed_id in ids:
+        turn = jobs[f"feed:{feed_id}"].next_run_time
+        assert round(turn.timestamp()) % 300 == phase_seconds(feed_id, 300)  # its phase, new or not
+        first = jobs.get(f"first:{feed_id}")
+        assert (first.next_run_time <= soon) if first else (turn <= soon + timedelta(seconds=30))
+    assert sum(f"first:{i}" in jobs for i in ids) >= 30
