@@ -8,9 +8,9 @@ from tests.conftest import REPO
 
 
 def test_bench_scale_prints_its_figures_and_counts_every_feed():
-    done = subprocess.run([sys.executable, "bench/bench_scale.py", "--feeds", "50", "--seconds", "30",
-                           "--change-rate", "0.5", "--match-share", "0.5", "--baseline-seconds", "20"],
-                          cwd=REPO, capture_output=True, text=True, timeout=85)
+    done = subprocess.run([sys.executable, "bench/bench_scale.py", "--feeds", "50", "--seconds", "45",
+                           "--change-rate", "0.5", "--match-share", "0.5", "--baseline-seconds", "10"],
+                          cwd=REPO, capture_output=True, text=True, timeout=110)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     for figure in ("polls/s needed", "polls/s done", "polled within interval + 10%", "appearance -> stored, p50",
