@@ -140,6 +140,7 @@ class FeedScheduler:
         self.politeness = politeness  # per-host turns (None: the process's shared gates)
         self._polling: set[str] = set()  # feeds being polled now (a retry never runs beside its feed's turn)
         self._deferred: dict[str, set[str]] = {}  # host -> feeds waiting for a retry
+        self._first_polled: dict[str, datetime] = {}  # feed -> when its one-off first poll began
         self._state = threading.Lock()  # guards the two above
         self.ingest = ingest  # where parsing and storing run (poll_feed's default: this process)
         self.rests = rests  # True: skip this scheduled poll (a WebSub hub pushes the feed; bot/ingest/websub.py)
@@ -228,11 +229,29 @@ class FeedScheduler:
                 # a one-off job, so its regular turns keep their phase (a turn due soon anyway polls it).
                 soon = now + timedelta(seconds=phase_seconds(feed.id, NEW_FEED_SPREAD_SECONDS))
                 if soon < first - timedelta(seconds=feed.interval_seconds / 10):
-                    self.scheduler.add_job(self._poll, DateTrigger(soon), args=[feed], id=first_id(feed.id),
+                    self.scheduler.add_job(self._first_poll, DateTrigger(soon), args=[feed], id=first_id(feed.id),
                                            name=feed.id, replace_existing=True)
 
-    def _poll(self, feed: FeedConfig, retry_until: float | None = None) -> None:
-        """A feed's turn (retry_until None) or a retry of one its host had no turn for."""
+    def _first_poll(self, feed: FeedConfig) -> None:
+        began = datetime.now(timezone.utc)
+        self._poll(feed, first=True)
+        with self._state:
+            self._first_polled[feed.id] = began
+
+    def _served(self, feed: FeedConfig) -> bool:
+        """Whether this regular turn came due before the feed's one-off first poll began: that poll served
+        it (after many new feeds' first polls, the turns that came due meanwhile would poll them all again)."""
+        with self._state:
+            first = self._first_polled.pop(feed.id, None)
+        if first is None:
+            return False
+        now = datetime.now(timezone.utc)
+        start = ANCHOR + timedelta(seconds=phase_seconds(feed.id, feed.interval_seconds))
+        due = now - timedelta(seconds=(now - start).total_seconds() % max(1, feed.interval_seconds))
+        return first >= due
+
+    def _poll(self, feed: FeedConfig, retry_until: float | None = None, *, first: bool = False) -> None:
+        """A feed's turn (retry_until None), its one-off first poll, or a retry of one its host had no turn for."""
         if self._stopping.is_set():
             return  # queued before the stop: cancelled, not run
         with self._state:
@@ -242,6 +261,8 @@ class FeedScheduler:
         try:
             if retry_until is None:
                 self._cancel_retry(feed)  # this turn polls it
+                if not first and self._served(feed):
+                    return
                 if not self._due(feed) or (self.rests is not None and self.rests(feed)):
                     return  # a quiet feed skips turns; a feed a WebSub hub pushes rests
             self._poll_now(feed, retry_until)

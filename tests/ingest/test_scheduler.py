@@ -173,3 +173,23 @@ def test_a_new_feeds_first_poll_is_a_one_off_and_its_turns_keep_their_phase(db, 
         first = jobs.get(f"first:{feed_id}")
         assert (first.next_run_time <= soon) if first else (turn <= soon + timedelta(seconds=30))
     assert sum(f"first:{i}" in jobs for i in ids) >= 30
+
+
+def test_a_turn_that_came_due_before_a_new_feeds_first_poll_is_skipped_and_the_next_polls(db, client, settings,
+                                                                                           server):
+    """Many new feeds' first polls take minutes; the turns that came due meanwhile would poll them all again."""
+    server.routes["/a.xml"] = Response(rss({"title": "One", "guid": "1"}))
+    write_feeds(settings.feeds_path, server, "a", interval="5m")
+    scheduler = FeedScheduler(db, client, settings, on_poll=lambda r: None)
+    scheduler.scheduler.start(paused=True)
+    try:
+        scheduler.reload_feeds(initial=True)
+        feed = feed_jobs(scheduler)["feed:a"].args[0]
+        scheduler._first_poll(feed)
+        assert server.hits["/a.xml"] == 1
+        scheduler._poll(feed)  # its regular turn, queued behind the first polls: came due before that poll
+        assert server.hits["/a.xml"] == 1
+        scheduler._poll(feed)  # a later turn polls
+        assert server.hits["/a.xml"] == 2
+    finally:
+        scheduler.scheduler.shutdown(wait=False)
