@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from bot.models import Claim
 
-from .lexicon import WHO, who_of  # noqa: F401 (WHO: the classes who_of reads)
+from .lexicon import WHO, who_of
 from .numbers import find_quantities
 from .reading import Mention
 
@@ -52,19 +52,19 @@ def civilian_part(ms: list[Mention], killed: Claim | None, text: str, lang: str 
              and _same_sentence(text, killed, m.claim) and not _UNIFORMED.search(m.claim.quote)]
     if parts:
         return max(parts, key=lambda c: c.value)
-    if _UNIFORMED.search(quote):
-        # "11 civilians and a soldier were killed": the civilian count inside the quote.
-        for piece in re.split(r"\s+(?:and|et)\s+|,", quote):
-            n = _civilian_count(piece, lang)
-            if n is not None and n <= killed.value:
-                return replace(killed, value=n, low=n, high=n, who="civilians")
+    if not _UNIFORMED.search(quote):
+        return None
+    # "11 civilians and a soldier were killed": the civilian count inside the quote.
+    for piece in re.split(r"\s+(?:and|et)\s+|,", quote):
+        n = _civilian_count(piece, lang)
+        if n is not None and n <= killed.value:
+            return replace(killed, value=n, low=n, high=n, who="civilians")
+    # "killing four soldiers| and five civilians": the civilians right after it.
     after = _AND_MORE.match(text, killed.end)
-    if after and _UNIFORMED.search(quote):
-        n = _civilian_count(after.group("part"), lang)
-        if n is not None:
-            end = after.end()
-            return replace(killed, value=n, low=n, high=n, who="civilians", quote=text[killed.start:end], end=end)
-    return None
+    n = _civilian_count(after.group("part"), lang) if after else None
+    if n is None:
+        return None
+    return replace(killed, value=n, low=n, high=n, who="civilians", quote=text[killed.start:after.end()], end=after.end())
 
 
 def _same_sentence(text: str, a: Claim, b: Claim) -> bool:

@@ -125,9 +125,9 @@ def _word_before(sentence: str, q: Quantity, lang: str, subset: bool):
     toll = P.TOLL_BEFORE[lang].search(before)
     if toll and not subset:
         # "le bilan fait état de dix terroristes neutralisés": the quote runs on to who they were.
-        de = _DE_NOUN.match(sentence, q.end)
-        run = noun_run(sentence[de.end():de.end() + 60], lang) if de else 0
-        return "killed", base + toll.start("toll"), (de.end() + run) if run else q.end, subset
+        at = _DE_NOUN.match(sentence, q.end).end()  # the pattern is optional: it always matches
+        run = noun_run(sentence[at:at + 60], lang)
+        return "killed", base + toll.start("toll"), (at + run) if run else q.end, subset
     return None
 
 

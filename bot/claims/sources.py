@@ -41,6 +41,8 @@ _CLASS_WORDS = [
     ("unattributed", r"other\s+reports|reports?|media|médias|sources?\s+locales?|d['’]autres\s+sources|sources?|press|presse"),
 ]
 _CLASS_RE = [(cls, re.compile(guarded(p), re.IGNORECASE)) for cls, p in _CLASS_WORDS]
+_PERPETRATOR_AT = next(i for i, (cls, _) in enumerate(_CLASS_RE) if cls == "perpetrator_claim")
+_PERPETRATOR_RE = _CLASS_RE[_PERPETRATOR_AT][1]
 
 SPEECH_VERBS = ([
     "said", "says", "say", "told", "tells", "reported", "reports", "report", "confirmed", "confirms",
@@ -128,9 +130,14 @@ CLAIM_MARKERS = re.compile(r"claim|responsib|revendiq|propagand|\bamaq\b|\b(?:sa
                            r"\bavoir\s+(?:tué|abattu|neutralisé|exécuté)|its\s+fighters|ses\s+combattants", re.IGNORECASE)
 
 
+def _first_class(rest: str, start: int) -> str | None:
+    """The first source class from _CLASS_RE[start] on whose words `rest` holds, "unattributed" aside."""
+    return next((c for c, r in _CLASS_RE[start:] if c != "unattributed" and r.search(rest)), None)
+
+
 def speaks_for_the_attack(words: str, sentence: str) -> bool:
     """Whether an armed-group attribution is the group's own claim (see _GENERIC_PARTY)."""
-    m = _CLASS_RE[1][1].search(words)
+    m = _PERPETRATOR_RE.search(words)
     if m is None:
         return True
     if _AGAINST.search(words, 0, m.start()):
@@ -140,8 +147,7 @@ def speaks_for_the_attack(words: str, sentence: str) -> bool:
 
 def _without_the_group(words: str) -> str:
     """The class of an attribution once its armed-group words are set aside."""
-    rest = _CLASS_RE[1][1].sub(" ", words)
-    return next((c for c, r in _CLASS_RE[2:] if r.search(rest)), "unattributed")
+    return _first_class(_PERPETRATOR_RE.sub(" ", words), _PERPETRATOR_AT + 1) or "unattributed"
 
 
 @lru_cache(maxsize=256)
@@ -154,7 +160,7 @@ def classify(words: str) -> str:
         if cls == "perpetrator_claim" and _BARE_GROUP.fullmatch(m.group(0)) and " and " in words:
             rest = _BARE_GROUP.sub(" ", words)
             if not rx.search(rest):
-                other = next((c for c, r in _CLASS_RE[i + 1:] if c != "unattributed" and r.search(rest)), None)
+                other = _first_class(rest, i + 1)
                 if other:
                     return other
         return cls
