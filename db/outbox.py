@@ -69,6 +69,15 @@ def queue_suggestion(db, *, key: str, channel: str, payload: dict) -> int | None
         return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
+def queued_suggestion_stories(db, *, last: int) -> list[tuple[str, list[str]]]:
+    """(idempotency key, stories) of the `last` suggestions queued and not dropped, newest first. By count, not
+    by date: the queue may run at a replayed time, and a desk sees a few suggestions a day, not hundreds."""
+    with db.lock:
+        rows = db.execute("select idempotency_key, payload from outbox where kind = 'suggestion' and status != 'dropped'"
+                          " order by id desc limit ?", [last]).fetchall()
+    return [(key, json.loads(payload or "{}").get("stories") or []) for key, payload in rows]
+
+
 def drop_untried_suggestions(db, *, keep: set[str]) -> int:
     """Suggestions queued but never tried that are no longer suggested (tracked since): dropped; how many."""
     with writing(db):

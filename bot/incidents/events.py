@@ -55,6 +55,14 @@ _SKIP = frozenset("""
 """.split())
 
 
+def number_term(word: str) -> str | None:
+    """A figure ("97", "22") as a term ("#97"); None for one digit and for years."""
+    digits = re.sub(r"\D", "", word)
+    if len(digits) >= 2 and not (len(digits) == 4 and digits[:2] in ("19", "20")):
+        return "#" + digits
+    return None
+
+
 def signature_terms(title: str, summary: str = "") -> list[str]:
     """The candidate distinctive terms of an item: capitalised words and numbers (folded), in text order."""
     terms = []
@@ -62,9 +70,8 @@ def signature_terms(title: str, summary: str = "") -> list[str]:
         for match in _TOKEN.finditer(text):
             word = match.group(0)
             if word[0].isdigit():
-                digits = re.sub(r"\D", "", word)
-                if len(digits) >= 2 and not (len(digits) == 4 and digits[:2] in ("19", "20")):
-                    terms.append("#" + digits)  # a figure ("97", "22"), not a year
+                if number := number_term(word):
+                    terms.append(number)
                 continue
             if not word[0].isupper():
                 continue
@@ -87,8 +94,13 @@ class Placement:
 class EventIndex:
     """Incremental event grouping. add() places one item; state is plain data the caller may store."""
 
-    def __init__(self, state: dict | None = None):
+    def __init__(self, state: dict | None = None, *, prior=None, join: float = JOIN):
+        """`prior`: a term_rarity.TermPrior whose counts rarity starts from (else only the items seen count);
+        `join`: the shared weight an item needs to join an event (rarities run higher over a prior's many items)."""
         state = state or {}
+        self.join = join
+        self._prior_items = float(prior.items) if prior is not None else 0.0
+        self._prior_df = prior.df if prior is not None else {}
         self.df: dict[str, float] = state.get("df", {})
         self.n: float = state.get("n", 0.0)
         self.seen: int = state.get("seen", 0)
@@ -104,7 +116,8 @@ class EventIndex:
                 "events": {str(k): v for k, v in self.events.items()}, "postings": self.postings}
 
     def idf(self, term: str) -> float:
-        return math.log((self.n + 1.0) / (self.df.get(term, 0.0) + 1.0))
+        return math.log((self._prior_items + self.n + 1.0)
+                        / (self._prior_df.get(term, 0) + self.df.get(term, 0.0) + 1.0))
 
     def add(self, title: str, summary: str, published: datetime) -> Placement:
         """Place one item (in arrival order) into an open event or a new one."""
@@ -132,7 +145,7 @@ class EventIndex:
                     continue
                 # A shared term weighs its rarity times how central it is to the event (share of its items).
                 score = sum(w * min(1.0, CENTRAL * counts[t] / size) for w, t in shared)
-                if score >= JOIN and (best is None or score > best[0]):
+                if score >= self.join and (best is None or score > best[0]):
                     best = (score, event_id, tuple(t for _, t in shared))
         if best is not None:
             score, event_id, shared = best
