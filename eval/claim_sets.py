@@ -30,6 +30,7 @@ FRENCH_REAL_2 = DATA / "french_real_2.yaml"  # 60 more real French texts (sessio
 BLIND_REAL = DATA / "blind_real.yaml"  # MEASURE ONLY: never read its texts or errors to write a rule
 BLIND_REAL_2 = DATA / "blind_real_2.yaml"  # MEASURE ONLY, likewise: labelled blind after blind_real was spent
 BLIND_REAL_3 = DATA / "blind_real_3.yaml"  # MEASURE ONLY, likewise: labelled blind in session 19, after blind_real_2 was spent
+BLIND_REAL_4 = DATA / "blind_real_4.yaml"  # MEASURE ONLY, likewise: labelled blind in session 20, after the rules of session 19
 
 
 def part(case_id: str) -> str:

@@ -211,7 +211,8 @@ def split_report(n_errors: int = 0) -> None:
         for e in S.errors(tune, preds)[:n_errors]:
             print(f"    tuned-on error id={e[0]} {e[1]}: gold {e[2]} got {e[3]} «{e[4][:100]}»")
     for path, label in ((D.BLIND_REAL, "session 17"), (D.BLIND_REAL_2, "session 18, after the rules of session 17"),
-                        (D.BLIND_REAL_3, "session 19, after the rules of session 18")):
+                        (D.BLIND_REAL_3, "session 19, after the rules of session 18"),
+                        (D.BLIND_REAL_4, "session 20, after the rules of session 19")):
         blind = D.real_yaml(path)
         if not blind:
             continue
