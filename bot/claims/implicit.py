@@ -17,8 +17,16 @@ _SING_WORDS = {lang: {w.lower() for w in PERSON_SING[lang]} | {"he", "she", "il"
                for lang in P.LANGS}
 
 
+# Where a list turns to a part of what it counted: "five civilians including a baby and two toddlers" is 5.
+_PART = re.compile(r",?\s+(?:including|among\s+them|among\s+whom|dont|y\s+compris|notamment|parmi\s+(?:eux|elles|lesquels))\s",
+                   re.IGNORECASE)
+
+
 def group_count(group: str, lang: str) -> int | None:
     """Sum of a list of people ("a mother and her four children" is 5), or None if one is uncounted."""
+    part = _PART.search(group)
+    if part:
+        group = group[:part.start()]
     total = 0
     for item in P.ITEM[lang].finditer(group):
         text = item.group(0)

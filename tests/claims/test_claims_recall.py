@@ -321,3 +321,10 @@ def test_an_earlier_event_named_by_its_year_is_not_this_toll():
     text = ("Gunmen have shot and killed a former police officer who was fired over the 2011 killing of five "
             "women in Quetta.")
     assert _toll(text)[0] == 1
+
+
+def test_a_list_of_who_was_among_them_is_a_part_not_more_victims():
+    assert _toll("A truck bomb hit the police station, killing five civilians including a baby and two toddlers.")[0] == 5
+    assert _toll("Gunmen have shot dead seven people including three teens and a pregnant woman, police said.")[0] == 7
+    assert _toll("A mother and her two children, including a baby, were killed.")[0] == 3
+    assert _toll("The attack killed four soldiers and five civilians.")[0] == 9  # a list with no part is still a sum
