@@ -37,6 +37,8 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
         console: Callable[[PollResult, list[int]], None] | None = None,
         on_started: Callable[[], None] | None = None) -> None:
     """Poll, process and alert until `stop` is set; in console mode alerts are printed instead of sent."""
+    # Distributed mode: `python -m bot worker` processes fetch and parse; this process stays the one writer.
+    remote = RemotePolls(settings) if settings.queue_url else None  # QueueUnavailable: no Redis there
     sender = app = desk = None
     if slack.mode != "console":
         from bot.slack.app import Deps, build_app, make_client, make_sender
@@ -51,8 +53,6 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
     # Parsing, matching, reading figures and article pages' text: off this process.
     worker = IngestWorker(settings.db_path, article_grace=settings.article_grace_seconds,
                           parse_workers=settings.parse_workers)
-    # Distributed mode: `python -m bot worker` processes fetch and parse; this process stays the one writer.
-    remote = RemotePolls(settings) if settings.queue_url else None  # QueueUnavailable: no Redis there
 
     def after_poll(result: PollResult) -> None:
         if console:

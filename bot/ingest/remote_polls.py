@@ -19,7 +19,7 @@ from uuid import uuid4
 
 from bot.config import Settings
 from bot.ingest.pipeline import PollResult, feed_row_unless_resting
-from bot.ingest.poll_queue import STORED, PollDone, PollOrder, PollQueue
+from bot.ingest.poll_queue import STORED, PollDone, PollOrder, PollQueue, redacted
 from bot.models import FeedConfig
 from db.items import load_block_memory
 
@@ -78,6 +78,8 @@ class RemotePolls:
         `on_stored` with its PollResult, as the scheduler's on_poll after a local poll."""
         self._store, self._on_stored = store, on_stored
         self._consumer = self.queue.consume(STORED, threads=1)
+        logger.info("distributed mode: polls queued at %s for `python -m bot worker` to fetch and parse; "
+                    "stored here", redacted(self.queue.url))
 
     def _take_done(self, done: PollDone) -> None:
         """One result, on the writer's thread. A store that raises (its process died) leaves the message

@@ -54,37 +54,43 @@ class PollWorker:
             self.queue.send_done(done)
 
     def poll(self, order: PollOrder) -> PollDone | None:
-        """The poll's fetch and parse; None when its host has no turn now (try again a little later)."""
-        feed, row = order.feed, order.row
-        now = datetime.now(timezone.utc)
-        gate = feed_turn(self.settings, deadline=time.monotonic() + HOST_WAIT_SECONDS, politeness=self.politeness,
-                         max_waiting=self.settings.per_host)
-        began = time.monotonic()
-        with gate(feed.url) as granted:
-            if granted:
-                fetched = fetch(self.client, feed.url, settings=self.settings, etag=row.get("etag"),
-                                last_modified=row.get("last_modified"),
-                                refuse_private=refuses_private(row, self.settings))
-        done = PollDone(order.poll_id, feed, "host_busy", None, {}, None, started=to_iso(now), now=now,
-                        enqueued_at=order.enqueued_at, worker=self.name)
-        if not granted:
-            # Handed back until the feed's next turn would come; then the bot hears it, and that turn polls it.
-            late = time.time() + HOST_RETRY_SECONDS > order.enqueued_at + feed.interval_seconds
-            return done if late else None
-        parsing = time.monotonic()
-        done.fetch_seconds = parsing - began
-        done.kind, done.state = sort_fetch(fetched, row)
-        if done.kind == "changed":
-            done.outcome = parse_fetched(fetched, feed_id=feed.id, lang=feed.lang, now=now, memory=order.memory)
-        else:
-            fetched.body = b""  # nothing of it is stored: the message stays small
-        done.fetched = fetched
-        done.parse_seconds = time.monotonic() - parsing
-        return done
+        return fetch_and_parse(order, client=self.client, settings=self.settings, politeness=self.politeness,
+                               worker=self.name)
 
     def close(self) -> None:
         self.client.close()
         self.queue.close()
+
+
+def fetch_and_parse(order: PollOrder, *, client, settings: Settings, politeness: Politeness,
+                    worker: str = "") -> PollDone | None:
+    """One poll's fetch and parse (pipeline's own steps, no database); None when its host has no turn
+    now (try again a little later)."""
+    feed, row = order.feed, order.row
+    now = datetime.now(timezone.utc)
+    gate = feed_turn(settings, deadline=time.monotonic() + HOST_WAIT_SECONDS, politeness=politeness,
+                     max_waiting=settings.per_host)
+    began = time.monotonic()
+    with gate(feed.url) as granted:
+        if granted:
+            fetched = fetch(client, feed.url, settings=settings, etag=row.get("etag"),
+                            last_modified=row.get("last_modified"), refuse_private=refuses_private(row, settings))
+    done = PollDone(order.poll_id, feed, "host_busy", None, {}, None, started=to_iso(now), now=now,
+                    enqueued_at=order.enqueued_at, worker=worker)
+    if not granted:
+        # Handed back until the feed's next turn would come; then the bot hears it, and that turn polls it.
+        late = time.time() + HOST_RETRY_SECONDS > order.enqueued_at + feed.interval_seconds
+        return done if late else None
+    parsing = time.monotonic()
+    done.fetch_seconds = parsing - began
+    done.kind, done.state = sort_fetch(fetched, row)
+    if done.kind == "changed":
+        done.outcome = parse_fetched(fetched, feed_id=feed.id, lang=feed.lang, now=now, memory=order.memory)
+    else:
+        fetched.body = b""  # nothing of it is stored: the message stays small
+    done.fetched = fetched
+    done.parse_seconds = time.monotonic() - parsing
+    return done
 
 
 def worker_command(parser) -> None:
