@@ -123,7 +123,7 @@ class PollQueue:
         return worker
 
     def waiting(self, queue_name: str) -> int:
-        """Messages in the queue not yet taken by a consumer (the bench, the tests)."""
+        """Messages in the queue not yet acknowledged (the bench, the tests)."""
         return int(self.broker.do_qsize(queue_name) or 0)
 
     def close(self) -> None:
