@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -202,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
                                      bound=args.max_seconds)
         print(f"warm (304), 2 workers: {args.feeds / seconds:.1f} polls/s, worker CPU "
               f"{cpu / args.feeds * 1000:.2f} ms per poll; {sum(r.kind == 'not_modified' for r in warm)} answered 304")
+        size = lambda done: len(pickle.dumps(done))  # noqa: E731  (what a result weighs in Redis)
+        print(f"result size: cold {sum(map(size, results)) / len(results) / 1024:.1f} kB (its body "
+              f"{sum(len(r.fetched.body) for r in results) / len(results) / 1024:.1f} kB), warm "
+              f"{sum(map(size, warm)) / len(warm) / 1024:.1f} kB")
         db = open_database(settings.db_path)
         sync_file_feeds(db, feeds)
         db.close()

@@ -10,8 +10,3 @@ def claim_poll(db, poll_id: str, feed_id: str, *, at: str) -> bool:
                              [poll_id, feed_id, at])
     return cursor.rowcount == 1
 
-
-def remote_polls_of(db, feed_id: str) -> list[dict]:
-    """The remote polls stored for a feed, oldest first (`feeds list`, the tests)."""
-    with db.lock:
-        return list(db.query("select * from remote_polls where feed_id = ? order by stored_at, poll_id", [feed_id]))
