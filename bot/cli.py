@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.config import DEFAULT_DB, FeedsFileError, Settings, format_interval, load_feeds, load_feeds_file, load_settings
-from bot.ingest import ParsePool, PooledIngest, adaptive_note
+from bot.ingest import ParsePool, PooledIngest, adaptive_note, worker_command
 from bot.ingest.articles import article_health_line, fetch_after_poll
 from bot.ingest.fetch import make_client
 from bot.ingest.pipeline import PollResult
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="poll every feed on its schedule until stopped (SIGTERM/Ctrl-C)")
     run.set_defaults(handler=cmd_run)
+    worker_command(commands.add_parser("worker", help="distributed mode: fetch and parse the polls `run` queues"))
 
     poll = commands.add_parser("poll", help="poll feeds now")
     poll.add_argument("--once", action="store_true", required=True, help="poll once and exit")
@@ -46,8 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     feeds = commands.add_parser("feeds", help="manage and inspect feeds")
     feeds_commands = feeds.add_subparsers(dest="feeds_command", metavar="SUBCOMMAND", required=True)
-    feeds_list = feeds_commands.add_parser("list", help="every feed with its health")
-    feeds_list.set_defaults(handler=cmd_feeds_list)
+    feeds_commands.add_parser("list", help="every feed with its health").set_defaults(handler=cmd_feeds_list)
     feeds_check = feeds_commands.add_parser("check", help="validate feeds.yaml and exit (status 2 on problems)")
     feeds_check.set_defaults(handler=cmd_feeds_check)
     feeds_export = feeds_commands.add_parser("export", help="print the feeds added in Slack as feeds.yaml, to commit")

@@ -55,6 +55,11 @@ class Settings:
     host_gap: float = 0.5
     # Processes parsing fetched feeds side by side (bot/ingest/parse_pool.py); storing stays in one writer.
     parse_workers: int = max(1, os.cpu_count() or 1)
+    # Distributed mode (README, "Past one box"): with a Redis URL, `run` enqueues its polls there and
+    # `python -m bot worker` processes, on any machine, fetch and parse them; the bot stays the one writer.
+    queue_url: str | None = None
+    # A worker silent this long is taken for dead and its unacknowledged polls are handed to others.
+    queue_heartbeat_seconds: float = 60.0
 
 
 def load_settings(*, db: str | None = None, feeds: str | None = None, environ=None) -> Settings:
@@ -69,6 +74,8 @@ def load_settings(*, db: str | None = None, feeds: str | None = None, environ=No
         per_host=max(1, int(env.get("INCIDENT_DESK_PER_HOST") or 2)),
         host_gap=max(0.0, float(env.get("INCIDENT_DESK_HOST_GAP") or 0.5)),
         parse_workers=max(1, int(env.get("INCIDENT_DESK_PARSE_WORKERS") or os.cpu_count() or 1)),
+        queue_url=(env.get("INCIDENT_DESK_QUEUE_URL") or "").strip() or None,
+        queue_heartbeat_seconds=max(1.0, float(env.get("INCIDENT_DESK_QUEUE_HEARTBEAT") or 60)),
     )
 
 

@@ -14,7 +14,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.config import Settings, SlackSettings
 from bot.ingest.articles import fetch_pending_articles
 from bot.ingest.fetch import make_client as make_http_client
-from bot.ingest.pipeline import PollResult
+from bot.ingest.pipeline import PollResult, poll_feed
+from bot.ingest.remote_polls import RemotePolls
 from bot.ingest.scheduler import FeedScheduler
 from bot.ingest.websub import WebSub
 from bot.ingest.websub_http import callback_app
@@ -36,6 +37,8 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
         console: Callable[[PollResult, list[int]], None] | None = None,
         on_started: Callable[[], None] | None = None) -> None:
     """Poll, process and alert until `stop` is set; in console mode alerts are printed instead of sent."""
+    # Distributed mode: `python -m bot worker` processes fetch and parse; this process stays the one writer.
+    remote = RemotePolls(settings) if settings.queue_url else None  # QueueUnavailable: no Redis there
     sender = app = desk = None
     if slack.mode != "console":
         from bot.slack.app import Deps, build_app, make_client, make_sender
@@ -70,7 +73,9 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
     with make_http_client(settings) as http:
         websub = WebSub(db, http, settings, ingest=worker, on_push=after_poll) if settings.public_url else None
         scheduler = FeedScheduler(db, http, settings, on_poll=after_poll, ingest=worker,
-                                  rests=websub.rests if websub else None)
+                                  rests=websub.rests if websub else None, poll=remote or poll_feed)
+        if remote is not None:
+            remote.start_writer(store=lambda done: worker.store_remote(done, settings=settings), on_stored=after_poll)
         callbacks = callback_server = None
         if websub is not None:
             # Hubs feeds advertise push to <public URL>/websub/<feed id>; subscriptions renewed here.
@@ -146,6 +151,8 @@ def run(db, settings: Settings, slack: SlackSettings, *, stop: threading.Event,
                 callback_server.shutdown()
                 callback_server.server_close()
             scheduler.shutdown()
+            if remote is not None:
+                remote.close()
             worker.close()
             if desk is not None:
                 desk.close()

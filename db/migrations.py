@@ -281,3 +281,11 @@ def m016_feed_priority(db):
     # A feed with `priority: true` in feeds.yaml is always polled at its configured interval; the
     # others poll less often while they are quiet (bot/ingest/intervals.py).
     db["feeds"].add_column("priority", int, not_null_default=0)
+
+
+@migrations()
+def m017_remote_polls(db):
+    # Distributed mode (bot/ingest/remote_polls.py): each poll a worker fetched and parsed, by the id the
+    # scheduler gave it, claimed in the transaction that stores it, so a redelivered poll or result
+    # (a worker or the writer killed before its message was acknowledged) is stored once.
+    db["remote_polls"].create({"poll_id": str, "feed_id": str, "stored_at": str}, pk="poll_id")

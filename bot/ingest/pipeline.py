@@ -61,32 +61,56 @@ def poll_feed(db, client: httpx.Client, feed: FeedConfig, *, settings: Settings,
     is fetched or recorded and the outcome is host_busy, for the caller to try again later.
     """
     now = now or datetime.now(timezone.utc)
-    with db.lock:
-        row = get_feed_row(db, feed.id) or {}
-    if not force and row.get("next_poll_after") and row["next_poll_after"] > to_iso(now):
-        return PollResult(feed.id, "backoff", error=row.get("last_error"))
-    # A feed added in Slack is checked at every poll, not only when it was added: its name may
-    # resolve, or its server redirect, inside the network later.
-    refuse_private = row.get("origin") == "slack" and not settings.allow_private_feed_urls
+    row, resting = feed_row_unless_resting(db, feed, now=now, force=force)
+    if resting is not None:
+        return resting
     with (turn or _no_gate)(feed.url) as granted:
         if not granted:
             return PollResult(feed.id, "host_busy", error="its host had no free turn in time")
         fetched = fetch(client, feed.url, settings=settings, etag=row.get("etag"),
-                        last_modified=row.get("last_modified"), refuse_private=refuse_private)
+                        last_modified=row.get("last_modified"), refuse_private=refuses_private(row, settings))
     started = to_iso(now)
-    if fetched.status == "not_modified":
-        return _record(db, feed, row, PollResult(feed.id, "not_modified", http_status=304), started=started,
-                       state={})
-    if fetched.status == "error":
-        return _failure(db, feed, row, fetched, fetched.error, started=started, now=now, settings=settings, rng=rng)
-    body_hash = hashlib.blake2b(fetched.body, digest_size=16).hexdigest()
-    state = {"etag": fetched.etag, "last_modified": fetched.last_modified, "body_hash": body_hash}
-    if body_hash == row.get("body_hash"):
-        # Same bytes as last time: nothing to parse (many servers ignore conditional GET).
-        return _record(db, feed, row, PollResult(feed.id, "unchanged", http_status=fetched.http_status),
-                       started=started, state=state)
+    kind, state = sort_fetch(fetched, row)
+    if kind != "changed":
+        return record_fetch(db, feed, row, fetched, kind, state, started=started, now=now, settings=settings, rng=rng)
     return (ingest or ingest_fetched)(db, feed, row, fetched, state, started=started, now=now, settings=settings,
                                       rng=rng)
+
+
+def feed_row_unless_resting(db, feed: FeedConfig, *, now: datetime, force: bool = False
+                            ) -> tuple[dict, PollResult | None]:
+    """The feed's row, and the backoff result when it is resting (not forced): then nothing is fetched."""
+    with db.lock:
+        row = get_feed_row(db, feed.id) or {}
+    if not force and row.get("next_poll_after") and row["next_poll_after"] > to_iso(now):
+        return row, PollResult(feed.id, "backoff", error=row.get("last_error"))
+    return row, None
+
+
+def refuses_private(row: dict, settings: Settings) -> bool:
+    """A feed added in Slack is checked at every poll, not only when it was added: its name may
+    resolve, or its server redirect, inside the network later."""
+    return row.get("origin") == "slack" and not settings.allow_private_feed_urls
+
+
+def sort_fetch(fetched: FetchResult, row: dict) -> tuple[str, dict]:
+    """What a fetch says before any parse, and the feed state it brings: not_modified, error,
+    unchanged (the same bytes as last time) or changed (to parse)."""
+    if fetched.status in ("not_modified", "error"):
+        return fetched.status, {}
+    body_hash = hashlib.blake2b(fetched.body, digest_size=16).hexdigest()
+    state = {"etag": fetched.etag, "last_modified": fetched.last_modified, "body_hash": body_hash}
+    # Same bytes as last time: nothing to parse (many servers ignore conditional GET).
+    return ("unchanged" if body_hash == row.get("body_hash") else "changed"), state
+
+
+def record_fetch(db, feed: FeedConfig, row: dict, fetched: FetchResult, kind: str, state: dict, *, started: str,
+                 now: datetime, settings: Settings, rng: random.Random | None = None) -> PollResult:
+    """The health of a poll that had nothing to parse (sort_fetch's not_modified, error or unchanged)."""
+    if kind == "error":
+        return _failure(db, feed, row, fetched, fetched.error, started=started, now=now, settings=settings, rng=rng)
+    result = PollResult(feed.id, kind, http_status=304 if kind == "not_modified" else fetched.http_status)
+    return _record(db, feed, row, result, started=started, state=state)
 
 
 def _no_gate(url: str) -> AbstractContextManager[bool]:

@@ -135,8 +135,10 @@ class FeedScheduler:
     """Keeps one APScheduler job per active feed and reloads feeds.yaml when it changes."""
 
     def __init__(self, db, client, settings: Settings, *, on_poll: Callable[[PollResult], None], ingest=None,
-                 rests: Callable[[FeedConfig], bool] | None = None, politeness: Politeness | None = None):
+                 rests: Callable[[FeedConfig], bool] | None = None, politeness: Politeness | None = None,
+                 poll: Callable[..., PollResult] = poll_feed):
         self.db, self.client, self.settings, self.on_poll = db, client, settings, on_poll
+        self.poll = poll  # what a turn calls, with poll_feed's signature (distributed mode: it queues the poll)
         self.politeness = politeness  # per-host turns (None: the process's shared gates)
         self._polling: set[str] = set()  # feeds being polled now (a retry never runs beside its feed's turn)
         self._deferred: dict[str, set[str]] = {}  # host -> feeds waiting for a retry
@@ -290,7 +292,7 @@ class FeedScheduler:
                          max_waiting=self.settings.per_host)
         turn = lambda url: self._unless_stopping(gate(url))  # noqa: E731
         try:
-            result = poll_feed(self.db, self.client, feed, settings=self.settings, ingest=self.ingest, turn=turn)
+            result = self.poll(self.db, self.client, feed, settings=self.settings, ingest=self.ingest, turn=turn)
         except Exception:  # one feed's bug must never stop the scheduler
             logger.exception("poll crashed", extra={"feed_id": feed.id})
             self.first_round.polled(feed.id)

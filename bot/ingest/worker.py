@@ -41,7 +41,20 @@ def _start(db_path: str, article_grace: float = 0.0) -> None:
 
 def _store_and_process(feed, row, fetched, state, outcome, started, now, settings) -> PollResult:
     """In the child: store the parsed poll, then match and read what it brought."""
-    result = store_parsed(_db, feed, row, fetched, state, outcome, started=started, now=now, settings=settings)
+    return _processed(store_parsed(_db, feed, row, fetched, state, outcome, started=started, now=now,
+                                   settings=settings))
+
+
+def _store_remote(done, settings) -> PollResult | None:
+    """In the child: a poll a remote worker fetched and parsed (distributed mode), stored once, then processed."""
+    from bot.ingest.remote_store import store_remote
+
+    result = store_remote(_db, done, settings=settings)
+    return None if result is None else _processed(result)
+
+
+def _processed(result: PollResult) -> PollResult:
+    """In the child: match and read what a stored poll brought."""
     if result.new_ids or result.updated_ids:
         _processor.refresh_if_changed()
         # Bounded, so a poll that brought a huge backlog does not hold the worker: the rest drains
@@ -90,6 +103,11 @@ class IngestWorker:
             # state is unchanged, so the next poll fetches and stores the same items once.
             logger.error("ingest worker died; restarted it", extra={"feed_id": feed.id})
             return PollResult(feed.id, "error", error="ingest worker died; will retry at the next poll")
+
+    def store_remote(self, done, *, settings) -> PollResult | None:
+        """A PollDone (bot/ingest/poll_queue.py) stored and processed in the child; None when its poll id was
+        stored before. BrokenProcessPool when the child died on it: its transaction rolled back."""
+        return self._child.run(_store_remote, done, settings)
 
     def process_pending(self, *, limit: int | None = None) -> tuple[list[int], int]:
         """Process what is stored but not processed yet (all, or at most `limit`): the alerts queued

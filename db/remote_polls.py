@@ -1,0 +1,12 @@
+"""The polls remote workers fetched and parsed (distributed mode), claimed once by their poll id."""
+
+from __future__ import annotations
+
+
+def claim_poll(db, poll_id: str, feed_id: str, *, at: str) -> bool:
+    """True the first time a poll id is seen; False for a redelivered poll or result. Call inside the
+    transaction that stores the poll, so the claim and the store commit or roll back together."""
+    cursor = db.conn.execute("insert or ignore into remote_polls (poll_id, feed_id, stored_at) values (?, ?, ?)",
+                             [poll_id, feed_id, at])
+    return cursor.rowcount == 1
+
