@@ -10,3 +10,8 @@ def claim_poll(db, poll_id: str, feed_id: str, *, at: str) -> bool:
                              [poll_id, feed_id, at])
     return cursor.rowcount == 1
 
+
+def forget_polls_before(db, at: str) -> int:
+    """Drop the claims stored before `at` (results that old are refused as stale anyway); how many.
+    Call inside a write transaction."""
+    return db.conn.execute("delete from remote_polls where stored_at < ?", [at]).rowcount

@@ -253,6 +253,31 @@ def test_store_remote_skips_a_poll_id_it_stored_before(db, settings, server, cli
     assert db.execute("select count(*) from polls").fetchone() == (1,)
 
 
+def test_a_result_queued_an_hour_ago_is_refused_as_stale_and_old_claims_are_forgotten(db, settings, server,
+                                                                                       client, monkeypatch):
+    """Claims are kept for a bounded time (the table would grow by every poll of every feed): a result older
+    than that is not stored (the feed's state is untouched, so its next poll fetches the items again)."""
+    from bot.ingest import remote_store
+    from bot.ingest.poll_queue import PollOrder
+    from bot.ingest.politeness import Politeness
+    from bot.ingest.remote_worker import fetch_and_parse
+    from db.feeds import sync_file_feeds
+
+    server.routes["/late.xml"] = Response(feed_body("late"))
+    feed = FeedConfig(id="late", url=server.url("/late.xml"), interval_seconds=300)
+    sync_file_feeds(db, [feed])
+    done = fetch_and_parse(PollOrder("p-late", feed, row={}, memory=None), client=client, settings=settings,
+                           politeness=Politeness())
+    stale = dataclasses.replace(done, enqueued_at=done.enqueued_at - remote_store.STALE_SECONDS - 5)
+    assert remote_store.store_remote(db, stale, settings=settings) is None
+    assert db.execute("select count(*) from items").fetchone() == (0,)
+    with db.conn:
+        db.conn.execute("insert into remote_polls values ('old', 'late', '2020-01-01T00:00:00Z')")
+    monkeypatch.setattr(remote_store, "_stored", 0)  # the next store cleans up
+    assert remote_store.store_remote(db, done, settings=settings).outcome == "new"
+    assert [r[0] for r in db.execute("select poll_id from remote_polls")] == ["p-late"]
+
+
 def test_a_worker_without_a_reachable_queue_exits_saying_why(tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith("INCIDENT_DESK_")}
     unset = subprocess.run([sys.executable, "-m", "bot", "worker"], cwd=REPO, env=env, capture_output=True, text=True,
