@@ -55,6 +55,7 @@ CASUALTY_AFTER = {
             "confirmed dead", "pronounced dead", "found dead", "loss of human life", "loss of life",
             "loss of lives", "human lives", "lives", "fatally", "feared killed", "feared dead",
             "attacked and killed", "ambushed and killed", "abducted and killed", "kidnapped and killed",
+            "waylaid and killed", "captured and killed", "tortured and killed", "drowned",
             "tortured to death", "hacked to death", "burned alive", "burnt alive", "lynched", "beheaded",
             "said to have died", "reported to have died", "believed to have died", "said to have been killed",
             "reported to have been killed", "believed to have been killed", "decapitated", "set ablaze",

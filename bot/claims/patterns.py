@@ -94,7 +94,8 @@ EN_PASSIVE_CW = {
                "found fatally shot", "found shot dead", "dead", "pronounced deceased", "found deceased",
                "shot and later died", "shot and died", "killed instantly", "beheaded", "decapitated", "stabbed and beheaded",
                "stabbed and then beheaded", "assassinated", "lynched", "hacked to death", "tortured to death", "burned to death",
-               "kidnapped and killed", "abducted and killed", "found murdered", "found beaten to death"],
+               "kidnapped and killed", "abducted and killed", "found murdered", "found beaten to death", "drowned",
+               "waylaid and killed", "ambushed and killed", "captured and killed", "tortured and killed", "raped and killed"],
     "injured": ["wounded", "injured", "hurt", "hospitalized", "hospitalised", "critically injured",
                 "seriously injured", "shot and wounded", "shot and injured", "shot and critically wounded",
                 "shot and seriously wounded", "shot and critically injured", "shot and seriously injured", "grazed", "struck by gunfire",
@@ -109,14 +110,15 @@ EN_PASSIVE_CW = {
 EN_INTRANS_CW = {
     "killed": ["died", "dies", "has died", "succumbed", "killed himself", "killed herself",
                "took his own life", "took her own life", "committed suicide", "was found dead", "perished",
-               "lost his life", "lost her life", "later died", "died later"],
+               "lost his life", "lost her life", "later died", "died later", "drowned"],
     "shot": ["shot himself", "shot herself"],
 }
 EN_ACTIVE_CV = {
     "killed": ["killing", "killed", "kills", "shot and killed", "shot dead", "fatally shot", "fatally shooting",
                "fatally stabbed", "fatally stabbing", "murdered", "murdering", "stabbed to death", "shot to death",
                "gunned down", "gunning down", "death of", "shooting death of", "murder of", "killing of",
-               "slaying of", "homicide of", "body of", "bodies of", "stabbing death of"],
+               "slaying of", "homicide of", "body of", "bodies of", "stabbing death of", "stabbing to death",
+               "shooting dead", "shooting to death", "hacking to death", "beating to death"],
     "injured": ["wounding", "wounded", "injuring", "injured", "shot and wounded", "shot and injured"],
     "shot": ["shot", "shooting", "stabbing", "stabbed"],
     "kidnapped": ["kidnapped", "abducted", "kidnapping", "abducting"],

@@ -153,7 +153,8 @@ _LONG_VERB = {
     "en": re.compile(r"\s+(?:were|have\s+been|had\s+been|are|got)\s+(?:(?:\w+ly|yesterday|also|so\s+far|feared|confirmed|"
                      r"on\s+\w+(?:\s+\[[^\]]*\])?)\s+){0,2}(?:among\s+(?:those|the)\s+)?(?P<cw>killed|dead|slain|murdered|executed|"
                      r"beheaded|decapitated|shot\s+dead|(?:shot|stabbed|hacked|beaten|burned|burnt)\s+to\s+death|set\s+ablaze|burn[te]d?\s+alive|"
-                     r"gunned\s+down|massacred|(?:attacked|ambushed)\s+and\s+killed|wounded|injured|hurt)\b|\s+(?P<died>died|perished)\b", _I),
+                     r"gunned\s+down|massacred|(?:attacked|ambushed|waylaid|abducted|kidnapped|captured|tortured)\s+and\s+killed|wounded|injured|"
+                     r"hurt)\b|\s+(?P<died>died|perished|drowned)\b", _I),
     "fr": re.compile(r"\s+(?:ont\s+été|sont|avaient\s+été)\s+(?:\w+ment\s+)?(?P<cw>tués|tuées|abattus|exécutés|massacrés|"
                      r"assassinés|morts|mortes|blessés|blessées)\b", _I),
 }

@@ -19,7 +19,7 @@ TRIGGER_STEMS = (
     "abattu", "assassin", "exécut", "la vie", "corps", "état grave", "état critique",
     "behead", "slaughter", "égorg", "décapit", "massacré", "decapitat", "ablaze", "lynch", "burned alive",
     "burnt alive", "lost their lives", "lost his life", "lost her life", "tombés en héros", "tombé en héros",
-    "tombés au", "tombé au", "tombés sur le champ", "calcin", "succomb",
+    "tombés au", "tombé au", "tombés sur le champ", "calcin", "succomb", "drown",
 )
 _TRIGGER = ahocorasick.Automaton()
 for _stem in TRIGGER_STEMS:
@@ -31,7 +31,7 @@ _TRIGGER.make_automaton()
 # one does ("killing a man", "the death of"); a sentence without them skips those patterns.
 VERB_STEMS = {"kill", "dead", "died", "dies", "fatal", "slain", "murder", "injur", "wound", "hurt", "hospital", "shot",
                "stab", "kidnap", "abduct", "hostage", "massacr", "execut", "perish", "succumb", "life", "suicide",
-               "gunned", "condition", "grazed", "deceased", "body", "succomb"}
+               "gunned", "condition", "grazed", "deceased", "body", "succomb", "drown"}
 ACTIVE_STEMS = {"kill", "shot", "shoot", "murder", "stab", "wound", "injur", "kidnap", "abduct", "gunned", "death",
                  "body", "bodies", "homicide", "tué", "tuant", "mort", "bless", "enlev", "abattu", "assassin", "la vie",
                  "corps", "kidnapp", "exécut"}

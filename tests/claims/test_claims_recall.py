@@ -328,3 +328,9 @@ def test_a_list_of_who_was_among_them_is_a_part_not_more_victims():
     assert _toll("Gunmen have shot dead seven people including three teens and a pregnant woman, police said.")[0] == 7
     assert _toll("A mother and her two children, including a baby, were killed.")[0] == 3
     assert _toll("The attack killed four soldiers and five civilians.")[0] == 9  # a list with no part is still a sum
+
+
+def test_drowned_waylaid_and_stabbing_to_death_are_deaths():
+    assert _toll("When the boats sank, 13 people, most of them children, drowned.")[0] == 13
+    assert _toll("Five people have been waylaid and killed by unknown gunmen in Ajaokuta.")[0] == 5
+    assert _toll("Attackers struck a mosque outside Durban, stabbing to death an imam and injuring two others.")[0] == 1
