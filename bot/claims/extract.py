@@ -15,7 +15,7 @@ from .distractors import distractor_class
 from .figures import figure_after_or_before, noun_run
 from .headlines import headlines
 from .sides import side_of
-from .implicit import full_name_known, group_count, reduced_metric, subject_before
+from .implicit import add_group, full_name_known, group_count, reduced_metric, subject_before
 from .lang import detect_lang
 from .lexicon import who_of
 from .numbers import find_quantities
@@ -131,7 +131,10 @@ def _passive_and_intransitive(st: _Sentence, has_join: bool) -> None:
             elif P.LATER_DIED.match(sentence, a.end()):
                 metric = "killed"  # "was shot and later died"
         # The quote runs to "died" when that is what makes it a death.
-        st.add(metric, start, used[1] if used else a.end(), total, total, total, used=used, who_text=np)
+        if total > 1 and used is None:
+            add_group(st, metric, start, a.end(), total, np)
+        else:
+            st.add(metric, start, used[1] if used else a.end(), total, total, total, used=used, who_text=np)
 
 
 def _active_groups(st: _Sentence) -> None:
@@ -150,8 +153,7 @@ def _active_groups(st: _Sentence) -> None:
         total = group_count(grp, st.lang)
         if total is None or not st.free(m.start(), end) or _negated(st.text, m.start()):
             continue
-        metric = P.ACTIVE_METRIC[st.lang][P.norm(m.group("acv"))]
-        st.add(metric, m.start(), end, total, total, total, who_text=grp)
+        add_group(st, P.ACTIVE_METRIC[st.lang][P.norm(m.group("acv"))], m.start(), end, total, grp)
 
 
 # "killed 15 people, a police officer told AFP": the last "item" is the source.

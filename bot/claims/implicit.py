@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from . import patterns as P
 from .distractors import distractor_class
-from .lexicon import PERSON_SING
+from .lexicon import PERSON_SING, who_of
 from .numbers import find_quantities
 
 # "Jeremiah Washington, 24, of Memphis, Tennessee, was": up to three comma-separated parts.
@@ -43,6 +43,41 @@ def group_count(group: str, lang: str) -> int | None:
                 return None
         total += num
     return total or None
+
+
+def add_group(st, metric: str, start: int, end: int, total: int, group: str) -> None:
+    """Record a list's figure; a list that names attackers beside their victims ("11 civilians and 43 rebel
+    fighters had been killed") is two figures: the victims, and the attackers counted apart."""
+    victims, attackers = _sides(group, st.lang)
+    if attackers and victims:
+        st.add(metric, start, end, victims, victims, victims, who_text=victims_words(group, st.lang))
+        st.add(metric, start, end, attackers, attackers, attackers, who_text="attackers")
+        return
+    st.add(metric, start, end, total, total, total, who_text=group)
+
+
+def _items(group: str, lang: str):
+    part = _PART.search(group)
+    return list(P.ITEM[lang].finditer(group[:part.start()] if part else group))
+
+
+def _sides(group: str, lang: str) -> tuple[int, int]:
+    """(victims, attackers) a fully counted list gives; (0, 0) when it is not one."""
+    victims = attackers = 0
+    for item in _items(group, lang):
+        n = group_count(item.group(0), lang)
+        if n is None:
+            return 0, 0
+        if who_of(item.group(0)) == "attackers":
+            attackers += n
+        else:
+            victims += n
+    return victims, attackers
+
+
+def victims_words(group: str, lang: str) -> str:
+    """The list's words about those who are not attackers ("11 civilians")."""
+    return " and ".join(i.group(0) for i in _items(group, lang) if who_of(i.group(0)) != "attackers")
 
 
 def subject_before(sentence: str, anchor: re.Match, lang: str, has_join: bool, context: str):

@@ -16,7 +16,7 @@ from dataclasses import replace
 from .distractors import distractor_class
 from .figures import noun_run
 from .lead_subject import lead_singulars
-from .lexicon import PERSON_PLUR
+from .lexicon import PERSON_PLUR, who_of
 from .patterns import NOT_PEOPLE_WORDS, SUBSET_BEFORE
 from .lexicon import TOLL_NOUNS
 from .numbers import find_quantities
@@ -171,6 +171,13 @@ _STOPS = {
     "fr": {"qui", "que", "et", "a", "ont", "ou", "mais", "lorsque", "quand", "après", "avant", "selon", "est"},
 }
 _INCLUDING = re.compile(r",\s+(?:including|among\s+them|dont|parmi\s+lesquels)\s+[^,]{1,60},", _I)
+_HURT = ("wounded", "injured", "hurt", "blessés", "blessées")
+
+
+def _one_side_attackers(subject: str, join, q2) -> bool:
+    """Whether exactly one of two joined counts names attackers ("11 civilians and 43 rebel fighters")."""
+    first, second = subject[:join.start()], subject[join.end() + (q2.end - q2.start):]
+    return (who_of(first) == "attackers") != (who_of(second) == "attackers")
 
 
 def long_subjects(st) -> None:
@@ -205,6 +212,13 @@ def long_subjects(st) -> None:
             animal = _NEXT_WORD.match(sentence, q2.end)
             if animal and animal.group(1).lower() in NOT_PEOPLE_WORDS[lang]:
                 subject = subject[:join.start()]  # "Twenty herdsmen and 83 cows were killed": the herdsmen
+            elif q2.start == q.end + join.end() and q2.value and _one_side_attackers(subject, join, q2):
+                # "11 civilians and 43 rebel fighters had been killed": the victims, and the attackers apart
+                metric = "injured" if (v.group("cw") or "").lower() in _HURT else "killed"
+                first_who, end = subject[:join.start()], q.end + v.end()
+                for n, who in ((q.value, first_who), (q2.value, subject[join.end() + (q2.end - q2.start):])):
+                    st.add(metric, q.start, min(end, len(sentence)), n, n, n, who_text=who, used=(q.start, q2.end))
+                continue
             elif q2.start == q.end + join.end() and q2.value and q.qualifier == q2.qualifier == "exact":
                 total, used_end = q.value + q2.value, q2.end
                 subject = subject[:join.start()] + " " + subject[join.end() + (q2.end - q2.start):]
@@ -223,7 +237,7 @@ def long_subjects(st) -> None:
                                                          or not any(w.endswith("s") for w in low[:3])):
             continue  # "Two dogs were killed": only people are casualties
         end = q.end + v.end() + (inc.end() - inc.start() - 1 if inc else 0)
-        metric = "injured" if (v.group("cw") or "").lower() in ("wounded", "injured", "hurt", "blessés", "blessées") else "killed"
+        metric = "injured" if (v.group("cw") or "").lower() in _HURT else "killed"
         high = q.high if total == q.value else total
         st.add(metric, q.start, min(end, len(sentence)), total, total if total != q.value else q.low, high,
                q.qualifier, q.vague, (q.start, used_end))

@@ -334,3 +334,12 @@ def test_drowned_waylaid_and_stabbing_to_death_are_deaths():
     assert _toll("When the boats sank, 13 people, most of them children, drowned.")[0] == 13
     assert _toll("Five people have been waylaid and killed by unknown gunmen in Ajaokuta.")[0] == 5
     assert _toll("Attackers struck a mosque outside Durban, stabbing to death an imam and injuring two others.")[0] == 1
+
+
+def test_victims_and_attackers_in_one_list_are_two_figures_not_one_sum():
+    text = "Hospital sources said 11 civilians and 43 rebel fighters had been killed on Sunday."
+    assert _toll(text)[0] == 11
+    killed = [c for c in extract_claims(text) if c.metric == "killed"]
+    assert sorted((c.value, c.who) for c in killed) == [(11, "civilians"), (43, "attackers")]
+    assert _toll("The army killed 30 militants and two civilians in the raid.")[0] == 2
+    assert _toll("Four soldiers and five civilians were killed.")[0] == 9  # both victims: still their sum
