@@ -7,6 +7,11 @@ what it returns goes to the store step (pipeline.store_parsed), which runs in th
 the ingest worker (bot/ingest/worker.py) in the running bot, this process for `poll --once`
 (PooledIngest). Storage stays exactly once: one writer, one transaction per poll, as before.
 
+The outcome can travel packed (`packed=True`: pickled in the parse process, unpickled only in the writer):
+the running bot's own process, which answers Slack, then only passes bytes along. Unpickling every
+parse's entries there held its interpreter lock for a third of its samples during a big first poll,
+and the acknowledgements of slash commands waited behind it (bench/bench_slack_ack.py).
+
 A parse process that dies (killed, out of memory) loses nothing: nothing was written, the pool is
 replaced and the parse retried once on the fresh one; a body that kills the parser twice is the
 poll's error, recorded like a parser crash (the next poll fetches and parses it again).
@@ -15,6 +20,7 @@ poll's error, recorded like a parser crash (the next poll fetches and parses it 
 from __future__ import annotations
 
 import logging
+import pickle
 import random
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -39,6 +45,16 @@ def _start() -> None:
     import bot.ingest.parse  # noqa: F401  (feedparser, the entry code: imported before the first poll needs them)
 
 
+def _packed(step: Callable[..., ParseOutcome], *args, **kwargs) -> bytes:
+    """In a parse process: the step's outcome, already pickled (see the module's docstring)."""
+    return pickle.dumps(step(*args, **kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(outcome: ParseOutcome | bytes) -> ParseOutcome:
+    """A parse outcome, whether it came packed or not."""
+    return pickle.loads(outcome) if isinstance(outcome, bytes) else outcome
+
+
 class ParsePool:
     """`parse(...)`: pipeline.parse_fetched in one of `workers` processes, safe to call from many threads."""
 
@@ -49,9 +65,14 @@ class ParsePool:
         self._children = Child(_start, workers=self.workers)
 
     def parse(self, fetched: FetchResult, *, feed_id: str, lang: str | None, now: datetime,
-              memory: tuple[str, bytes] | None) -> ParseOutcome:
+              memory: tuple[str, bytes] | None, packed: bool = False) -> ParseOutcome | bytes:
+        """The parse step's outcome; with `packed`, as pickled bytes for the writer to unpack (or a
+        ParseOutcome when the parse could not be done: unpack() takes both)."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
+                if packed:
+                    return self._children.run(_packed, self._step, fetched, feed_id=feed_id, lang=lang, now=now,
+                                              memory=memory)
                 return self._children.run(self._step, fetched, feed_id=feed_id, lang=lang, now=now, memory=memory)
             except BrokenProcessPool:
                 logger.error("parse process died (attempt %d of %d); pool restarted", attempt, ATTEMPTS,
@@ -77,11 +98,12 @@ class ParsePool:
         self.close()
 
 
-def parse_in_pool(pool: ParsePool, db, feed: FeedConfig, fetched: FetchResult, *, now: datetime) -> ParseOutcome:
+def parse_in_pool(pool: ParsePool, db, feed: FeedConfig, fetched: FetchResult, *, now: datetime,
+                  packed: bool = False) -> ParseOutcome | bytes:
     """The parse step of one poll, in the pool, given the block memory as the database holds it now.
 
     Read here (any process may read; the writer checks it again in its transaction, see store_parsed)."""
-    return pool.parse(fetched, feed_id=feed.id, lang=feed.lang, now=now, memory=_memory(db, feed.id))
+    return pool.parse(fetched, feed_id=feed.id, lang=feed.lang, now=now, memory=_memory(db, feed.id), packed=packed)
 
 
 def _memory(db, feed_id: str) -> tuple[str, bytes] | None:

@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from bot.child import Child, become_background
 
-from bot.ingest.parse_pool import ParsePool, parse_in_pool
+from bot.ingest.parse_pool import ParsePool, parse_in_pool, unpack
 from bot.ingest.pipeline import PollResult, store_parsed
 
 logger = logging.getLogger(__name__)
@@ -40,8 +40,9 @@ def _start(db_path: str, article_grace: float = 0.0) -> None:
 
 
 def _store_and_process(feed, row, fetched, state, outcome, started, now, settings) -> PollResult:
-    """In the child: store the parsed poll, then match and read what it brought."""
-    return _processed(store_parsed(_db, feed, row, fetched, state, outcome, started=started, now=now,
+    """In the child: store the parsed poll (unpacked here: see bot/ingest/parse_pool.py), then match and read
+    what it brought."""
+    return _processed(store_parsed(_db, feed, row, fetched, state, unpack(outcome), started=started, now=now,
                                    settings=settings))
 
 
@@ -95,7 +96,8 @@ class IngestWorker:
         self.parse_pool = parse_pool or ParsePool(parse_workers)
 
     def __call__(self, db, feed, row, fetched, state, *, started, now, settings, rng=None) -> PollResult:
-        outcome = parse_in_pool(self.parse_pool, db, feed, fetched, now=now)  # retried there if a parser dies
+        # Retried there if a parser dies; packed, so that this process (Slack's) never unpickles the entries.
+        outcome = parse_in_pool(self.parse_pool, db, feed, fetched, now=now, packed=True)
         try:
             return self._child.run(_store_and_process, feed, row, fetched, state, outcome, started, now, settings)
         except BrokenProcessPool:

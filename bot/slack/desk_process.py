@@ -12,6 +12,7 @@ import gc
 import logging
 import threading
 import time
+from dataclasses import replace
 
 from bot.child import Child, become_background
 
@@ -61,7 +62,11 @@ def _call(method: str, args: tuple, kwargs: dict):
     from bot.slack import messages
 
     if method == "ask":  # the toll table is drawn here too, not in the process that acknowledges
-        return messages.with_blocks(_desk.ask(*args, **kwargs))
+        reply = messages.with_blocks(_desk.ask(*args, **kwargs))
+        # Once drawn, the toll itself stays here: with a long ledger it weighed ~290 KB a reply, and
+        # unpickling it in the process that acknowledges Slack held that process's interpreter lock
+        # for half its samples during a burst of commands (bench/bench_slack_ack.py).
+        return replace(reply, toll=None, verified={}) if reply.blocks else reply
     if method in ("parent_message", "alert_message"):
         return getattr(messages, method)(_desk, *args, **kwargs)
     return getattr(_desk, method)(*args, **kwargs)

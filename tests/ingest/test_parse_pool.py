@@ -182,3 +182,19 @@ def test_parse_workers_comes_from_the_environment():
     assert load_settings(environ={}).parse_workers == max(1, os.cpu_count() or 1)
     assert load_settings(environ={"INCIDENT_DESK_PARSE_WORKERS": "3"}).parse_workers == 3
     assert load_settings(environ={"INCIDENT_DESK_PARSE_WORKERS": "0"}).parse_workers == 1
+
+
+def test_a_packed_parse_is_bytes_that_unpack_to_the_same_outcome():
+    """The bot's own process only passes a packed parse on (pickled in the parse process, unpickled by the writer)."""
+    from bot.ingest.fetch import FetchResult
+    from bot.ingest.parse_pool import unpack
+
+    fetched = FetchResult(status="ok", body=rss(*entries(0, 0), title="Feed 0"), http_status=200,
+                          final_url="https://f0.example/feed.xml")
+    now = datetime(2024, 9, 17, tzinfo=timezone.utc)
+    with ParsePool(1) as pool:
+        plain = pool.parse(fetched, feed_id="p", lang=None, now=now, memory=None)
+        packed = pool.parse(fetched, feed_id="p", lang=None, now=now, memory=None, packed=True)
+    assert isinstance(packed, bytes) and unpack(plain) is plain
+    assert [i.guid for i in unpack(packed).parsed.items] == [i.guid for i in plain.parsed.items]
+    assert len(plain.parsed.items) == PER_FEED

@@ -90,3 +90,20 @@ def test_the_desk_process_draws_the_chart_in_its_own_process(db, settings):
         desk.close()
     assert chart["png"].startswith(PNG_SIGNATURE) and chart["channel"] == "C0MALIDESK1"
     assert chart["thread_ts"] is None and chart["slug"] == "bamako-attacks"
+
+
+def test_the_desk_process_sends_the_toll_drawn_not_the_toll_itself(running, catcher, db, client, settings):
+    """The toll table is drawn in the desk process; the toll object (its whole ledger) stays there, so the
+    process that acknowledges Slack never unpickles it."""
+    from bot.slack.desk_process import DeskProcess
+
+    founding_case(running, catcher, db, client, settings)
+    desk = DeskProcess(settings.db_path)
+    try:
+        reply = desk.ask("bamako toll")
+        summary = desk.ask("help")
+    finally:
+        desk.close()
+    assert reply.ok and reply.blocks and "77" in json.dumps(reply.blocks)
+    assert reply.toll is None and reply.verified == {}
+    assert summary.blocks == [] and summary.text  # a reply with no table keeps what it has
