@@ -92,6 +92,16 @@ def _figure(c: Claim) -> str:
     return f"{words.get(c.qualifier, '')}{c.value}"
 
 
+# Why a claim is not the event's toll, as an editor reads it (Claim.scope).
+_NOT_THE_TOLL = {
+    "subset": "a part of a larger figure",
+    "attackers": "attackers, counted apart from the toll",
+    "other_event": "another event",
+    "cumulative": "a running total or another period (\"this year\", \"since 2012\", \"in 2019\")",
+    "history": "superseded later in the text",
+}
+
+
 def format_claims(text: str, lang: str | None = None) -> str:
     """The claims and toll of a text as lines for a person to read."""
     lang = lang or detect_lang(text)
@@ -102,10 +112,14 @@ def format_claims(text: str, lang: str | None = None) -> str:
         said = f" — {c.source_text}" if c.source_text else ""
         lines.append(f"  {c.metric:<17} {_figure(c)}{who}  [{c.source}{said}]")
         lines.append(f"      «{c.quote}» @{c.start}-{c.end}")
+        if c.scope in _NOT_THE_TOLL:
+            lines.append(f"      not the toll: {_NOT_THE_TOLL[c.scope]}")
     toll = text_toll(text, lang)
     for metric in ("killed", "injured"):
         c = toll[metric]
-        lines.append(f"toll {metric}: " + (f"{_figure(c)} [{c.source}] «{c.quote}»" if c else "none given"))
+        passed = any(k.metric == metric and k.scope in _NOT_THE_TOLL for k in claims)
+        lines.append(f"toll {metric}: " + (f"{_figure(c)} [{c.source}] «{c.quote}»" if c else
+                                           "none given" + (" (its figures above are not the toll: see why)" if passed else "")))
     return "\n".join(lines) + "\n"
 
 

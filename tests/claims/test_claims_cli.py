@@ -81,3 +81,13 @@ def test_jsonl_bad_lines_get_an_error_line_and_the_rest_carry_on():
 def test_usage_errors_exit_2():
     assert _run([])[0] == 2
     assert _run(["some text", "--jsonl"])[0] == 2
+
+
+def test_a_figure_that_is_not_the_toll_says_why(capsys):
+    from bot.claims.cli import format_claims
+
+    out = format_claims("A 45-year-old man and his 12-year-old son were killed in the 2019 attack.")
+    assert "not the toll: a running total or another period" in out
+    assert "toll killed: none given (its figures above are not the toll: see why)" in out
+    out = format_claims("At least 29 people, including 10 foreigners, were killed.")
+    assert "not the toll: a part of a larger figure" in out and "toll killed: at least 29" in out
