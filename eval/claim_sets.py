@@ -27,6 +27,7 @@ WAD_DEV = SHARED / "wad" / "dev.jsonl"
 GVDB_DEV = SHARED / "gvdb" / "dev.tsv"
 FRENCH_REAL = DATA / "french_real.yaml"
 FRENCH_REAL_2 = DATA / "french_real_2.yaml"  # 60 more real French texts (session 19), split like the first
+REAL_5 = DATA / "real_5.yaml"  # 80 real texts, 60 English wires + 20 French (session 20), split like french_real
 BLIND_REAL = DATA / "blind_real.yaml"  # MEASURE ONLY: never read its texts or errors to write a rule
 BLIND_REAL_2 = DATA / "blind_real_2.yaml"  # MEASURE ONLY, likewise: labelled blind after blind_real was spent
 BLIND_REAL_3 = DATA / "blind_real_3.yaml"  # MEASURE ONLY, likewise: labelled blind in session 19, after blind_real_2 was spent
@@ -98,11 +99,13 @@ def named_sets() -> list[tuple[str, list[dict], list[dict]]]:
     gv_tune, gv_held = split(gv)
     fr_tune, fr_held = split(real_yaml(FRENCH_REAL))
     fr2_tune, fr2_held = split(real_yaml(FRENCH_REAL_2))
+    r5_tune, r5_held = split(real_yaml(REAL_5))
     return [
         ("wad", wad(WAD_TRAIN), wad(WAD_DEV)),
         ("gvdb", gv_tune, gv_held),
         ("french_real", fr_tune, fr_held),
         ("french_real_2", fr2_tune, fr2_held),
+        ("real_5", r5_tune, r5_held),
     ]
 
 
