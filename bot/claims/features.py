@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from bot.models import Claim
 
 from .extract import Mention
+from .timing import lead_end, other_time
 
 FEATURES = (
     "bias_none", "is_rule", "rule_is_none", "derived", "n_mentions", "log_value", "value_is_1", "is_max", "is_min",
@@ -22,6 +23,7 @@ FEATURES = (
     "who_attackers", "who_soldiers", "who_police", "who_civilians",
     "s_official", "s_medical", "s_un_ngo", "s_security", "s_witnesses", "s_perpetrator", "s_unattributed", "s_leaked",
     "any_perp_only", "shot_metric", "lang_fr", "n_texts_values_gt_rule", "is_sum_of_others",
+    "in_lead", "all_other_time",
 )
 _SOURCE_KEYS = {
     "official": "s_official", "medical": "s_medical", "un_ngo": "s_un_ngo", "security_sources": "s_security",
@@ -71,6 +73,7 @@ def candidates(ms: list[Mention], rule: Claim | None, metric: str, text: str, la
     values = [c.value for c in cands[1:] if c.value and c.value > 0]
     n_len = max(1, len(text))
     first_line = text.find("\n")
+    lead = lead_end(text)
     for c in cands:
         x = dict.fromkeys(FEATURES, 0.0)
         x["rule_is_none"] = float(rule_v is None)
@@ -99,6 +102,9 @@ def candidates(ms: list[Mention], rule: Claim | None, metric: str, text: str, la
             x["first_pos"] = start / n_len
             x["in_first_200"] = float(start < 200)
             x["in_title_line"] = float(first_line > 0 and start < first_line)
+            if metric == "killed":  # another event's dead (bot/claims/timing.py); the injured model did worse with it
+                x["in_lead"] = float(start < lead)
+                x["all_other_time"] = float(all(other_time(text, k.start) for k in claims))
             for k in claims:
                 x["q_" + k.qualifier] = 1.0
                 x[_SOURCE_KEYS.get(k.source, "s_unattributed")] = 1.0
