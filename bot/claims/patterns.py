@@ -87,11 +87,10 @@ _NAME = (r"(?-i:\b[A-Z][a-z'’]+(?:\s+[A-Z]\.)?(?:\s+(?:Mc|Mac|De|La|O['’])?[
 _APPOS = r"(?:\s*,[^,.;:\"“”]{1,120},)?"
 
 EN_PASSIVE_CW = {
-    "killed": ["shot and killed", "shot to death", "shot dead", "killed", "fatally shot", "fatally stabbed",
-               "fatally wounded", "fatally injured", "fatally struck", "found dead", "pronounced dead",
-               "murdered", "slain", "stabbed to death", "beaten to death", "executed", "gunned down",
-               "found shot to death", "shot and fatally wounded", "declared dead", "found shot and killed",
-               "found fatally shot", "found shot dead", "dead", "pronounced deceased", "found deceased",
+    "killed": ["shot and killed", "shot to death", "shot dead", "killed", "fatally shot", "fatally stabbed", "fatally wounded",
+               "fatally injured", "fatally struck", "found dead", "pronounced dead", "murdered", "slain", "stabbed to death",
+               "beaten to death", "executed", "gunned down", "found shot to death", "shot and fatally wounded", "declared dead",
+               "found shot and killed", "found fatally shot", "found shot dead", "dead", "pronounced deceased", "found deceased",
                "shot and later died", "shot and died", "killed instantly", "beheaded", "decapitated", "stabbed and beheaded",
                "stabbed and then beheaded", "assassinated", "lynched", "hacked to death", "tortured to death", "burned to death",
                "kidnapped and killed", "abducted and killed", "found murdered", "found beaten to death", "drowned",
@@ -114,11 +113,11 @@ EN_INTRANS_CW = {
     "shot": ["shot himself", "shot herself"],
 }
 EN_ACTIVE_CV = {
-    "killed": ["killing", "killed", "kills", "shot and killed", "shot dead", "fatally shot", "fatally shooting",
-               "fatally stabbed", "fatally stabbing", "murdered", "murdering", "stabbed to death", "shot to death",
-               "gunned down", "gunning down", "death of", "shooting death of", "murder of", "killing of",
-               "slaying of", "homicide of", "body of", "bodies of", "stabbing death of", "stabbing to death",
-               "shooting dead", "shooting to death", "hacking to death", "beating to death"],
+    "killed": ["killing", "killed", "kills", "shot and killed", "shot dead", "fatally shot", "fatally shooting", "fatally stabbed",
+               "fatally stabbing", "murdered", "murdering", "stabbed to death", "shot to death", "gunned down", "gunning down",
+               "death of", "shooting death of", "murder of", "killing of", "slaying of", "homicide of", "body of", "bodies of",
+               "stabbing death of", "stabbing to death", "shooting dead", "shooting to death", "hacking to death",
+               "beating to death"],
     "injured": ["wounding", "wounded", "injuring", "injured", "shot and wounded", "shot and injured"],
     "shot": ["shot", "shooting", "stabbing", "stabbed"],
     "kidnapped": ["kidnapped", "abducted", "kidnapping", "abducting"],
@@ -169,9 +168,8 @@ _EN_SUBJ = (rf"(?P<np>\b{_EN_DET}\s+{_ADJS}(?:{_EN_PS})\b|{_NAME}|(?-i:\b{_NOT_S
 # "le chef du village", "la mère de la victime": a noun may carry one "de ..." complement.
 _FR_SUBJ = (rf"(?P<np>\b{_FR_DET}\s*{_ADJS}(?:{_FR_PS})\b(?:\s+(?:du|des|de\s+la|de\s+l['’]|de|d['’])\s*[\w'’-]+)?|"
             rf"{_NAME}|\b(?:il|elle)\b)")
-# Python's re tries every position of a text and gets no first-character shortcut for case-blind
-# alternations; these guards (a word start, and a plausible first letter) make most positions fail
-# after one test, which is most of the extractor's speed.
+# Python's re gets no first-character shortcut for case-blind alternations; these guards (a word start, a
+# plausible first letter) make most positions of a text fail after one test: most of the extractor's speed.
 _WS = r"(?<![\w'’-])"
 _G_EN_SUBJ = _WS + r"(?=(?-i:[aAoOtThHiIsS]|[A-Z]))"
 _G_FR_SUBJ = _WS + r"(?=(?-i:[uUlLsSiIeE]|[A-Z]))"
